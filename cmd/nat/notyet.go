@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// TODO: each function below is replaced by its own file as the issue that owns it lands.
+// They fail loudly rather than pretend.
+
+func notBuilt(what string) error {
+	return fmt.Errorf("%s is not built yet (see README, 'What works today')", what)
+}
+
+func runBenchMOEA(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat bench moea")
+}
+func runBenchPredictor(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat bench predictor")
+}
+func runBenchSupernet(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat bench supernet")
+}
+func runBenchDSL(ctx context.Context, e *env, args []string) error { return notBuilt("nat bench dsl") }
+func runBenchKernel(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat bench kernel")
+}
+func runPretrain(ctx context.Context, e *env, args []string) error { return notBuilt("nat pretrain") }
+func runEvaluate(ctx context.Context, e *env, args []string) error { return notBuilt("nat evaluate") }
+func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat hardware lut build")
+}
+func runHardwarePredict(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat hardware predict")
+}
+func runHardwareValidate(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat hardware validate")
+}
+func runScript(ctx context.Context, e *env, args []string) error { return notBuilt("nat run") }
+func runREPL(ctx context.Context, e *env, args []string) error   { return notBuilt("nat repl") }
+func runKernelInstall(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat kernel install")
+}
+func runKernelStart(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat kernel start")
+}
+func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
+func runArchiveShow(ctx context.Context, e *env, args []string) error {
+	return notBuilt("nat archive show")
+}
+func runArch(ctx context.Context, e *env, args []string) error { return notBuilt("nat arch") }
