@@ -48,4 +48,3 @@ func runTransfer(ctx context.Context, e *env, args []string) error { return notB
 func runArchiveShow(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat archive show")
 }
-func runArch(ctx context.Context, e *env, args []string) error { return notBuilt("nat arch") }
