@@ -1,0 +1,722 @@
+// Package session evaluates DSL code with yaegi, the Go interpreter, the way a notebook does:
+// cell after cell, in one persistent state.
+//
+// A cell may mix import declarations, other declarations and statements in any order; a cell
+// that ends with an expression yields its value. Every evaluation runs under a context, captures
+// what the code prints, recovers panics, and reports errors at line:column in the user's own
+// source. After any error the session stays usable.
+//
+// It is not the vocabulary (that is package dsl) and not the notebook protocol (package kernel).
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"reflect"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/dsl/symbols"
+)
+
+// DefaultImports are the imports every session starts with, unless Options.Imports says
+// otherwise: the vocabulary, dot-imported as scripts do, and fmt.
+var DefaultImports = []string{`. "github.com/natgo/nat/dsl"`, `"fmt"`}
+
+// Options configure a session. The zero value is a working session.
+type Options struct {
+	// Stdout and Stderr, when set, receive what the code prints as it prints it, in addition to
+	// the per-evaluation capture in Result.
+	Stdout, Stderr io.Writer
+	// Publisher, when set, receives the displays that code publishes while it runs (live
+	// progress, plots). Without one, published displays are printed as text on Stdout.
+	Publisher display.Publisher
+	// Args is os.Args as the code sees it. Default: []string{"nat"}.
+	Args []string
+	// Env is the environment the code sees ("KEY=value"); the process environment is not
+	// visible to scripts.
+	Env []string
+	// Imports are import specs (as written inside an import declaration) evaluated when the
+	// session starts. Nil means DefaultImports; an empty non-nil slice means none.
+	Imports []string
+	// Timeout, when positive, bounds every evaluation that has no earlier deadline.
+	Timeout time.Duration
+}
+
+// Result is what one evaluation produced. Eval returns it even when the evaluation failed,
+// with whatever was printed before the failure.
+type Result struct {
+	// Stdout and Stderr are what the code printed during this evaluation.
+	Stdout, Stderr string
+	// HasValue reports whether the cell ended with an expression that has exactly one value.
+	HasValue bool
+	// Value is that value (it may be nil even when HasValue is true).
+	Value any
+	// Duration is the wall time of the evaluation.
+	Duration time.Duration
+}
+
+// Display returns the rich representation of the cell's value: the value's own Display when it
+// implements display.Displayer, otherwise its text. It returns nil when there is no value.
+func (r *Result) Display() display.Bundle {
+	if r == nil || !r.HasValue {
+		return nil
+	}
+	return Bundle(r.Value)
+}
+
+// Bundle returns the display bundle of any value: its Display() when it implements
+// display.Displayer (with a text/plain part added if it lacks one), otherwise its text.
+func Bundle(v any) display.Bundle {
+	if d, ok := v.(display.Displayer); ok && d != nil && !isNilPointer(v) {
+		b := d.Display()
+		out := display.Bundle{}
+		for k, x := range b {
+			out[k] = x
+		}
+		if _, ok := out[display.TextPlain]; !ok {
+			out[display.TextPlain] = []byte(Text(v))
+		}
+		return out
+	}
+	return display.Bundle{display.TextPlain: []byte(Text(v))}
+}
+
+// Text formats a value for a terminal: String() or Error() when it has one, %v otherwise, and
+// quoted strings so that "1" and 1 are told apart.
+func Text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "<nil>"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		if isNilPointer(v) {
+			return fmt.Sprintf("(%T)(nil)", v)
+		}
+		return x.String()
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// EvalOption adjusts one evaluation.
+type EvalOption func(*evalConfig)
+
+type evalConfig struct {
+	name           string
+	stdout, stderr io.Writer
+	publisher      display.Publisher
+}
+
+// WithName names the cell in error positions (for example "cell[3]" or a script's path).
+// Default: "cellN.go", N counting evaluations from 1.
+func WithName(name string) EvalOption { return func(c *evalConfig) { c.name = name } }
+
+// WithOutput streams this evaluation's output live to stdout and stderr (either may be nil),
+// in place of the session's Options.Stdout and Options.Stderr.
+func WithOutput(stdout, stderr io.Writer) EvalOption {
+	return func(c *evalConfig) { c.stdout, c.stderr = stdout, stderr }
+}
+
+// WithPublisher sends this evaluation's published displays to p in place of Options.Publisher.
+func WithPublisher(p display.Publisher) EvalOption {
+	return func(c *evalConfig) { c.publisher = p }
+}
+
+// Session is one interpreter state. Evaluations are serialized: Eval may be called from several
+// goroutines but runs one at a time.
+type Session struct {
+	opts Options
+	in   *interp.Interpreter
+	mu   sync.Mutex // serializes evaluations
+
+	out, errw *switchWriter
+	imported  map[string]bool // import specs already evaluated, keyed by "name path"
+	// named holds the named (not dot or blank) import specs evaluated so far. yaegi scopes
+	// named imports to a file name, and each cell is its own file, so every cell re-imports them.
+	named []string
+	// pending holds the import specs of the running cell, committed to imported and named once
+	// they compiled.
+	pending  map[string]bool
+	declared map[string]bool // names the user declared, for completion
+	n        int             // evaluations so far
+
+	// Per-evaluation state, set under mu.
+	cur *evaluation
+}
+
+// evaluation is the state of the running evaluation that compiled callbacks reach.
+type evaluation struct {
+	ctx       context.Context
+	publisher display.Publisher
+	stdout    io.Writer
+	shown     []any
+	hasShown  bool
+	panicPos  []token.Position // positions from yaegi's panic trace, innermost first
+	panicFunc []string
+}
+
+// New starts a session: the standard library, the project's vocabulary and engine symbols, and
+// the initial imports.
+func New(opts Options) (*Session, error) {
+	s := &Session{
+		opts:     opts,
+		imported: map[string]bool{},
+		declared: map[string]bool{},
+	}
+	s.out = &switchWriter{}
+	s.errw = &switchWriter{onPanicLine: s.recordPanicLine}
+	args := opts.Args
+	if args == nil {
+		args = []string{"nat"}
+	}
+	s.in = interp.New(interp.Options{
+		Stdout: s.out, Stderr: s.errw, Args: args, Env: opts.Env,
+	})
+	if err := s.in.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("session: loading the standard library: %w", err)
+	}
+	// os.Stdout and os.Stderr as the script sees them write to the session, not to the
+	// process (yaegi only does this when they are *os.File).
+	var stdout, stderr io.Writer = s.out, s.errw
+	if err := s.in.Use(interp.Exports{"os/os": {
+		"Stdout": reflect.ValueOf(&stdout).Elem(),
+		"Stderr": reflect.ValueOf(&stderr).Elem(),
+	}}); err != nil {
+		return nil, fmt.Errorf("session: redirecting os.Stdout: %w", err)
+	}
+	if err := s.in.Use(symbols.Symbols); err != nil {
+		return nil, fmt.Errorf("session: loading the vocabulary: %w", err)
+	}
+	if err := s.in.Use(s.hooks()); err != nil {
+		return nil, fmt.Errorf("session: loading session hooks: %w", err)
+	}
+	imports := opts.Imports
+	if imports == nil {
+		imports = DefaultImports
+	}
+	var b strings.Builder
+	b.WriteString(`import __nat "` + hookPath + `"` + "\n")
+	for _, imp := range imports {
+		b.WriteString("import " + imp + "\n")
+	}
+	if _, err := s.Eval(context.Background(), b.String(), WithName("prelude")); err != nil {
+		return nil, fmt.Errorf("session: initial imports: %w", err)
+	}
+	s.n = 0
+	return s, nil
+}
+
+// hookPath is the import path of the compiled callbacks the session itself uses inside cells.
+const hookPath = "github.com/natgo/nat/dsl/session/hook"
+
+// vocabPath is the import path of the vocabulary.
+const vocabPath = "github.com/natgo/nat/dsl"
+
+// hooks returns the session's callbacks and its overrides of the vocabulary's context- and
+// display-aware functions, bound to this session.
+func (s *Session) hooks() interp.Exports {
+	ex := interp.Exports{
+		hookPath + "/hook": {
+			"Show": reflect.ValueOf(func(v ...any) {
+				if s.cur == nil {
+					return
+				}
+				s.cur.hasShown = true
+				s.cur.shown = v
+			}),
+		},
+	}
+	// The vocabulary's functions that depend on the running cell, bound to this session.
+	ex[vocabPath+"/dsl"] = map[string]reflect.Value{
+		"Context": reflect.ValueOf(s.context),
+		"Show": reflect.ValueOf(func(v any) {
+			s.publisher().Publish(Bundle(v), "", false)
+		}),
+	}
+	return ex
+}
+
+// context is the context of the running evaluation, for the vocabulary's long calls.
+func (s *Session) context() context.Context {
+	if s.cur == nil {
+		return context.Background()
+	}
+	return s.cur.ctx
+}
+
+// publisher is where the running evaluation's displays go.
+func (s *Session) publisher() display.Publisher {
+	if s.cur != nil && s.cur.publisher != nil {
+		return s.cur.publisher
+	}
+	return display.PublisherFunc(func(b display.Bundle, id string, update bool) {
+		if s.cur != nil && s.cur.stdout != nil {
+			s.cur.stdout.Write(append(append([]byte{}, b[display.TextPlain]...), '\n'))
+		}
+	})
+}
+
+// panicLineRE matches the lines yaegi writes to stderr while a panic unwinds interpreted frames.
+var panicLineRE = regexp.MustCompile(`^(.*):(\d+):(\d+): panic: (.*)\(\.\.\.\)\n?$`)
+
+func (s *Session) recordPanicLine(line string) bool {
+	m := panicLineRE.FindStringSubmatch(line)
+	if m == nil {
+		return false
+	}
+	if s.cur != nil {
+		pos, _, _ := splitPos(line)
+		s.cur.panicPos = append(s.cur.panicPos, pos)
+		s.cur.panicFunc = append(s.cur.panicFunc, m[4])
+	}
+	return true
+}
+
+// Eval evaluates one cell under ctx and returns what it printed and, when it ends with an
+// expression, its value. The error, if any, is an *Error located in src.
+func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	cfg := evalConfig{name: fmt.Sprintf("cell%d.go", s.n), stdout: s.opts.Stdout, stderr: s.opts.Stderr, publisher: s.opts.Publisher}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if s.opts.Timeout > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
+			defer cancel()
+		}
+	}
+
+	var outBuf, errBuf bytes.Buffer
+	res := &Result{}
+	start := time.Now()
+	s.out.set(&outBuf, cfg.stdout)
+	s.errw.set(&errBuf, cfg.stderr)
+	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out}
+	defer func() {
+		s.out.set(nil, nil)
+		s.errw.set(nil, nil)
+		s.cur = nil
+		res.Stdout, res.Stderr = outBuf.String(), errBuf.String()
+		res.Duration = time.Since(start)
+	}()
+
+	err := s.eval(ctx, cfg.name, src, res)
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// eval splits the cell and runs its imports, then its declarations, then its statements.
+func (s *Session) eval(ctx context.Context, name, src string, res *Result) error {
+	segs, isFile, err := splitCell(name, src)
+	if err != nil {
+		return s.syntaxError(err, src)
+	}
+	if isFile {
+		return s.evalFile(ctx, name, src)
+	}
+	// Parse every group before running any, so that a syntax error anywhere leaves the
+	// session untouched.
+	var units []ast.Node
+	s.pending = map[string]bool{}
+	if u, ok := unit(src, segs, segImport); ok || len(s.named) > 0 {
+		f, err := parser.ParseFile(s.in.FileSet(), name, "package main\n"+s.priorImports()+u, parser.ParseComments)
+		if err != nil {
+			return s.syntaxError(err, src)
+		}
+		if n := s.newImports(f); n != nil {
+			units = append(units, n)
+		}
+	}
+	if u, ok := unit(src, segs, segDecl); ok {
+		f, err := parser.ParseFile(s.in.FileSet(), name, "package main\n"+u, parser.ParseComments)
+		if err != nil {
+			return s.syntaxError(err, src)
+		}
+		s.noteDecls(f)
+		units = append(units, f)
+	}
+	// Statements: all but a trailing expression in one block, the trailing expression alone so
+	// that its value can be shown.
+	var stmts []segment
+	for _, sg := range segs {
+		if sg.kind == segStmt {
+			stmts = append(stmts, sg)
+		}
+	}
+	var lastExpr *segment
+	if len(stmts) > 0 {
+		body, err := parseBlock(s.in.FileSet(), name, src, stmts)
+		if err != nil {
+			return s.syntaxError(err, src)
+		}
+		s.noteStmts(body)
+		if es, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && len(body.List) == len(stmts) {
+			if _, isParen := es.X.(*ast.ParenExpr); !isParen || true {
+				lastExpr = &stmts[len(stmts)-1]
+				stmts = stmts[:len(stmts)-1]
+				if len(stmts) > 0 {
+					if body, err = parseBlock(s.in.FileSet(), name, src, stmts); err != nil {
+						return s.syntaxError(err, src)
+					}
+				}
+			}
+		}
+		if len(stmts) > 0 {
+			units = append(units, body)
+		}
+	}
+	for i, u := range units {
+		if err := s.run(ctx, u); err != nil {
+			return err
+		}
+		if i == 0 {
+			s.commitImports()
+		}
+	}
+	if lastExpr != nil {
+		return s.runExpr(ctx, name, src, *lastExpr, res)
+	}
+	return nil
+}
+
+// parseBlock parses statement segments as the body of a function, each at its own position.
+func parseBlock(fset *token.FileSet, name, src string, stmts []segment) (*ast.BlockStmt, error) {
+	u, _ := unit(src, stmts, segStmt)
+	f, err := parser.ParseFile(fset, name, "package main\nfunc main() {"+u+"\n}", parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	return f.Decls[0].(*ast.FuncDecl).Body, nil
+}
+
+// runExpr evaluates a trailing expression and keeps its value when it has exactly one. An
+// expression with no value or several (a call such as fmt.Println) is run for its effects.
+func (s *Session) runExpr(ctx context.Context, name, src string, seg segment, res *Result) error {
+	text := src[seg.start:seg.end]
+	wrapped := "package main\nfunc main() {\n__nat.Show(" + lineDirective(seg.pos) + text + ",\n)\n}"
+	f, err := parser.ParseFile(s.in.FileSet(), name, wrapped, parser.ParseComments)
+	if err == nil {
+		if prog, cerr := s.compile(f.Decls[0].(*ast.FuncDecl).Body); cerr == nil {
+			if err := s.execute(ctx, prog); err != nil {
+				return err
+			}
+			if s.cur.hasShown && len(s.cur.shown) == 1 {
+				res.HasValue, res.Value = true, s.cur.shown[0]
+			}
+			return nil
+		}
+	}
+	body, err := parseBlock(s.in.FileSet(), name, src, []segment{seg})
+	if err != nil {
+		return s.syntaxError(err, src)
+	}
+	return s.run(ctx, body)
+}
+
+// evalFile runs a whole Go file (a script with package clause and func main).
+func (s *Session) evalFile(ctx context.Context, name, src string) error {
+	f, err := parser.ParseFile(s.in.FileSet(), name, src, parser.ParseComments)
+	if err != nil {
+		return s.syntaxError(err, src)
+	}
+	// A file has its own imports (yaegi scopes imports by file), so none is dropped.
+	s.noteDecls(f)
+	return s.run(ctx, f)
+}
+
+// priorImports re-declares, at the top of a cell's import unit, the named imports of earlier
+// cells (see Session.named).
+func (s *Session) priorImports() string {
+	if len(s.named) == 0 {
+		return ""
+	}
+	return "import (\n" + strings.Join(s.named, "\n") + "\n)\n"
+}
+
+// newImports removes from f the imports of earlier cells that the cell repeats and returns f,
+// or nil when nothing is left to import.
+func (s *Session) newImports(f *ast.File) ast.Node {
+	prior := map[token.Pos]bool{}
+	if len(s.named) > 0 && len(f.Decls) > 0 { // the first declaration is priorImports
+		if gd, ok := f.Decls[0].(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			for _, sp := range gd.Specs {
+				prior[sp.Pos()] = true
+			}
+		}
+	}
+	var keep []ast.Decl
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			keep = append(keep, d)
+			continue
+		}
+		var specs []ast.Spec
+		for _, sp := range gd.Specs {
+			is := sp.(*ast.ImportSpec)
+			if prior[is.Pos()] {
+				specs = append(specs, sp)
+				continue
+			}
+			key := is.Path.Value
+			if is.Name != nil {
+				key = is.Name.Name + " " + key
+			}
+			if s.imported[key] || s.pending[key] {
+				continue
+			}
+			s.pending[key] = true
+			specs = append(specs, sp)
+		}
+		if len(specs) > 0 {
+			gd.Specs = specs
+			keep = append(keep, gd)
+		}
+	}
+	f.Decls = keep
+	if len(keep) == 0 {
+		return nil
+	}
+	return f
+}
+
+// commitImports records the running cell's imports as done.
+func (s *Session) commitImports() {
+	for key := range s.pending {
+		s.imported[key] = true
+		if !strings.HasPrefix(key, ". ") && !strings.HasPrefix(key, "_ ") {
+			s.named = append(s.named, key)
+		}
+	}
+	s.pending = map[string]bool{}
+}
+
+// noteDecls records declared names for completion.
+func (s *Session) noteDecls(f *ast.File) {
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				s.declared[d.Name.Name] = true
+			}
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.TypeSpec:
+					s.declared[sp.Name.Name] = true
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						s.declared[n.Name] = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// noteStmts records names defined at the top level of a cell's statements.
+func (s *Session) noteStmts(b *ast.BlockStmt) {
+	for _, st := range b.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						s.declared[id.Name] = true
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := st.Decl.(*ast.GenDecl); ok {
+				s.noteDecls(&ast.File{Decls: []ast.Decl{gd}})
+			}
+		}
+	}
+}
+
+// run compiles and executes one unit.
+func (s *Session) run(ctx context.Context, n ast.Node) error {
+	prog, err := s.compile(n)
+	if err != nil {
+		return err
+	}
+	return s.execute(ctx, prog)
+}
+
+// compile compiles a unit, turning the interpreter's own panics into errors.
+func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = unsupportedError(n, s.in.FileSet(), r)
+		}
+	}()
+	prog, err = s.in.CompileAST(n)
+	if err != nil {
+		e := compileError(err)
+		if strings.Contains(e.Msg, "constant definition loop") || strings.Contains(e.Msg, "undefined type") {
+			if id := s.findUndefined(n); id != nil {
+				e.Pos, e.Msg = s.in.FileSet().Position(id.Pos()), "undefined: "+id.Name
+			}
+		}
+		return nil, e
+	}
+	return prog, nil
+}
+
+// execute runs a compiled unit under ctx and converts panics into positioned errors.
+func (s *Session) execute(ctx context.Context, prog *interp.Program) (err error) {
+	if err := ctx.Err(); err != nil {
+		return canceledError(err, token.Position{})
+	}
+	s.cur.panicPos, s.cur.panicFunc = nil, nil
+	defer func() {
+		if r := recover(); r != nil { // a panic that escaped the interpreter
+			err = s.runtimeError(r, debug.Stack())
+		}
+	}()
+	_, err = s.in.ExecuteWithContext(ctx, prog)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
+			return canceledError(err, token.Position{})
+		}
+	}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		return s.runtimeError(p.Value, p.Stack)
+	}
+	return compileError(err)
+}
+
+// runtimeError builds a positioned error from a recovered panic value and the interpreter's
+// panic trace.
+func (s *Session) runtimeError(v any, stack []byte) *Error {
+	e := &Error{Kind: Runtime, Value: v, Trace: s.cur.panicPos}
+	if err, ok := v.(error); ok {
+		e.err = err
+	}
+	if len(e.Trace) > 0 {
+		e.Pos = e.Trace[0]
+	}
+	e.Msg = panicMessage(v)
+	_ = stack
+	return e
+}
+
+// panicMessage words a panic value for the user.
+func panicMessage(v any) string {
+	switch x := v.(type) {
+	case error:
+		msg := x.Error()
+		if strings.HasPrefix(msg, "runtime error: ") {
+			if strings.Contains(msg, "nil pointer dereference") {
+				return "runtime error: nil pointer dereference (a pointer, map or interface value is nil here)"
+			}
+			return msg
+		}
+		return "panic: " + msg
+	case string:
+		return "panic: " + x
+	}
+	return fmt.Sprintf("panic: %v", v)
+}
+
+// unsupportedError explains a panic of the interpreter's compiler. In yaegi v0.16.1 the known
+// cause is a range over an int or a func (Go 1.22/1.23 forms it does not implement).
+func unsupportedError(n ast.Node, fset *token.FileSet, r any) *Error {
+	var rng *ast.RangeStmt
+	ast.Inspect(n, func(x ast.Node) bool {
+		if rs, ok := x.(*ast.RangeStmt); ok && rng == nil && !obviouslyContainer(rs.X) {
+			rng = rs
+		}
+		return rng == nil
+	})
+	if rng != nil {
+		return &Error{Kind: Unsupported, Pos: fset.Position(rng.X.Pos()),
+			Msg:   fmt.Sprintf("cannot range over %s here: the interpreter (yaegi v0.16.1) has no range over an int or a func; write a classic loop, for i := 0; i < n; i++", exprString(fset, rng.X)),
+			Value: r}
+	}
+	return &Error{Kind: Unsupported, Pos: fset.Position(n.Pos()), Msg: fmt.Sprintf("the interpreter failed on this code: %v", r), Value: r}
+}
+
+// obviouslyContainer reports whether a range expression is syntactically a slice, array, map,
+// string or channel, so that it cannot be the unsupported range over an int or a func.
+func obviouslyContainer(x ast.Expr) bool {
+	switch x := x.(type) {
+	case *ast.CompositeLit:
+		return true
+	case *ast.BasicLit:
+		return x.Kind == token.STRING
+	case *ast.SliceExpr:
+		return true
+	}
+	return false
+}
+
+func exprString(fset *token.FileSet, x ast.Expr) string {
+	var b bytes.Buffer
+	if err := formatNode(&b, fset, x); err != nil {
+		return "this expression"
+	}
+	return b.String()
+}
+
+// switchWriter is the interpreter's stdout or stderr: it forwards to the running evaluation's
+// capture buffer and live writer. Writes between evaluations (from goroutines a cell left
+// running) are dropped.
+type switchWriter struct {
+	mu          sync.Mutex
+	capture     io.Writer
+	live        io.Writer
+	onPanicLine func(string) bool // for stderr: swallows yaegi's panic trace lines
+}
+
+func (w *switchWriter) set(capture, live io.Writer) {
+	w.mu.Lock()
+	w.capture, w.live = capture, live
+	w.mu.Unlock()
+}
+
+func (w *switchWriter) Write(p []byte) (int, error) {
+	if w.onPanicLine != nil && w.onPanicLine(string(p)) {
+		return len(p), nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.capture != nil {
+		w.capture.Write(p)
+	}
+	if w.live != nil {
+		w.live.Write(p)
+	}
+	return len(p), nil
+}
