@@ -280,3 +280,36 @@ func BenchmarkBatcherMNIST(b *testing.B) {
 		})
 	}
 }
+
+func TestResizeRGBMatchesPerChannel(t *testing.T) {
+	// A 3x3 RGB image resized to 5x5 must equal each channel resized alone.
+	rgb := &Dataset{N: 1, Height: 3, Width: 3, Channels: 3, Classes: 1, Pixels: make([]uint8, 27), Labels: []int32{0}}
+	for i := range rgb.Pixels {
+		rgb.Pixels[i] = uint8(i * 37 % 251)
+	}
+	o := BatchOptions{Resolution: 5}
+	all, _ := rgb.Batch([]int{0}, o, nil)
+	for c := range 3 {
+		one := &Dataset{N: 1, Height: 3, Width: 3, Channels: 1, Classes: 1, Pixels: make([]uint8, 9), Labels: []int32{0}}
+		for i := range 9 {
+			one.Pixels[i] = rgb.Pixels[3*i+c]
+		}
+		got, _ := one.Batch([]int{0}, o, nil)
+		for i := range 25 {
+			if all[3*i+c] != got[i] {
+				t.Fatalf("channel %d pixel %d: %g in RGB, %g alone", c, i, all[3*i+c], got[i])
+			}
+		}
+	}
+}
+
+func TestMeanStdPerChannel(t *testing.T) {
+	// Channel 0 alternates 0 and 255 (mean 0.5, std 0.5); channel 1 is 51
+	// everywhere (mean 0.2, std 0).
+	d := &Dataset{N: 4, Height: 1, Width: 1, Channels: 2, Classes: 1,
+		Pixels: []uint8{0, 51, 255, 51, 0, 51, 255, 51}, Labels: make([]int32, 4)}
+	mean, std := d.MeanStd()
+	if !near(mean[0], 0.5) || !near(std[0], 0.5) || !near(mean[1], 0.2) || !near(std[1], 0) {
+		t.Fatalf("mean %v std %v", mean, std)
+	}
+}

@@ -127,7 +127,7 @@ func readRaw(r io.Reader) (*Array, error) {
 	// Grow the buffer as data actually arrives rather than trusting the
 	// header with one big allocation; cap the first allocation.
 	want := int64(total)
-	buf := bytes.NewBuffer(make([]byte, 0, min(want, 1<<27)+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(want, 1<<22)+1))
 	n, err := buf.ReadFrom(io.LimitReader(r, want+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s data: %w", dimString(dims), describe(err))
