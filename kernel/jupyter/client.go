@@ -28,13 +28,14 @@ type Client struct {
 	replies map[string]chan *Message // by request msg_id
 	iopub   map[string]chan *Message // by parent msg_id
 
-	bad  atomic.Int64 // messages that failed verification or parsing
-	done chan struct{}
-	wg   sync.WaitGroup
+	bad       atomic.Int64 // messages that failed verification or parsing
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
-// Dial connects a client to the kernel described by ci. It does not wait for the kernel to be up:
-// see [Client.WaitReady].
+// Dial connects a client to the kernel described by ci. The sockets live as long as ctx (or
+// until Close). Dial does not wait for the kernel to be up: see [Client.WaitReady].
 func Dial(ctx context.Context, ci ConnectionInfo) (*Client, error) {
 	if err := ci.Validate(); err != nil {
 		return nil, err
@@ -343,13 +344,10 @@ func (c *Client) closeSockets() {
 
 // Close disconnects the client.
 func (c *Client) Close() error {
-	select {
-	case <-c.done:
-		return nil
-	default:
-	}
-	close(c.done)
-	c.closeSockets()
-	c.wg.Wait()
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.closeSockets()
+		c.wg.Wait()
+	})
 	return nil
 }

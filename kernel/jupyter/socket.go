@@ -62,7 +62,8 @@ type KernelSockets struct {
 	hb                           zmq4.Socket
 }
 
-// Bind creates the five kernel sockets and binds them to the ports of ci.
+// Bind creates the five kernel sockets and binds them to the ports of ci. The sockets live as
+// long as ctx (or until Close).
 func Bind(ctx context.Context, ci ConnectionInfo) (*KernelSockets, error) {
 	if err := ci.Validate(); err != nil {
 		return nil, err
