@@ -83,6 +83,10 @@ type plan struct {
 	ys, xs []tap
 	pad    int // crop padding; 0 = no crop
 	flip   bool
+	// Scratch buffers, so a plan is not safe for concurrent use: hbuf holds
+	// the horizontally resized input rows (inH x outW x c), rbuf the resized
+	// image before crop and flip (outH x outW x c).
+	hbuf, rbuf []float32
 }
 
 // tap is one output coordinate's two source coordinates and the weight of
@@ -110,6 +114,7 @@ func newPlan(d *Dataset, o BatchOptions) (*plan, error) {
 	}
 	if p.outH != p.inH || p.outW != p.inW {
 		p.ys, p.xs = bilinearTaps(p.inH, p.outH), bilinearTaps(p.inW, p.outW)
+		p.hbuf = make([]float32, p.inH*p.outW*p.c)
 	}
 	if o.Augment {
 		p.pad = o.CropPadding
@@ -118,6 +123,9 @@ func newPlan(d *Dataset, o BatchOptions) (*plan, error) {
 		}
 		p.pad = max(p.pad, 0)
 		p.flip = o.HFlip
+		if p.pad > 0 || p.flip {
+			p.rbuf = make([]float32, p.outH*p.outW*p.c)
+		}
 	}
 	return p, nil
 }
@@ -153,6 +161,10 @@ func bilinearTaps(in, out int) []tap {
 // fill writes the image img (inH x inW x c bytes) into out (outH x outW x c
 // floats), resizing, normalising and, when rng is non-nil and the plan
 // augments, cropping and flipping.
+//
+// Resizing is separable: each input row is interpolated horizontally once
+// (into p.hbuf), then output rows blend two of those rows. The arithmetic is
+// the same as the textbook per-pixel form, a + w*(b-a) along x then along y.
 func (p *plan) fill(img []uint8, out []float32, rng *rand.PCG) {
 	dy, dx, flip := 0, 0, false
 	if p.pad > 0 && rng != nil {
@@ -163,58 +175,102 @@ func (p *plan) fill(img []uint8, out []float32, rng *rand.PCG) {
 	if p.flip && rng != nil {
 		flip = rng.Uint64()&1 == 1
 	}
-	c := p.c
-	if p.ys == nil && dy == 0 && dx == 0 && !flip {
-		// Fast path: no geometry, just normalise.
-		if c == 1 {
-			lut := p.lut[:256]
-			for i, v := range img {
-				out[i] = lut[v]
-			}
-			return
-		}
+	geometry := dy != 0 || dx != 0 || flip
+	// full is the resized, normalised image before crop and flip.
+	full := out
+	if geometry {
+		full = p.rbuf
+	}
+	if p.ys == nil {
+		p.normalise(img, full)
+	} else {
+		p.resize(img, full)
+	}
+	if geometry {
+		p.cropFlip(full, out, dy, dx, flip)
+	}
+}
+
+// normalise maps bytes to floats through the lookup table.
+func (p *plan) normalise(img []uint8, out []float32) {
+	out = out[:len(img)]
+	if p.c == 1 {
+		lut := p.lut[:256]
 		for i, v := range img {
-			out[i] = p.lut[(i%c)*256+int(v)]
+			out[i] = lut[v]
 		}
 		return
 	}
-	rowOut := p.outW * c
-	for y := range p.outH {
-		row := out[y*rowOut : (y+1)*rowOut]
-		ry := y + dy
-		if ry < 0 || ry >= p.outH {
-			p.fillZero(row)
+	for i, v := range img {
+		out[i] = p.lut[(i%p.c)*256+int(v)]
+	}
+}
+
+// resize writes the bilinear resize of img into out (outH x outW x c).
+func (p *plan) resize(img []uint8, out []float32) {
+	c := p.c
+	inRow, outRow := p.inW*c, p.outW*c
+	for r := range p.inH {
+		src := img[r*inRow : (r+1)*inRow]
+		dst := p.hbuf[r*outRow : (r+1)*outRow]
+		if c == 1 { // the common grey case, without the channel loop
+			lut := p.lut[:256]
+			dst = dst[:len(p.xs)]
+			for x, tx := range p.xs {
+				a, b := lut[src[tx.i0]], lut[src[tx.i1]]
+				dst[x] = a + tx.w1*(b-a)
+			}
 			continue
 		}
-		for x := range p.outW {
-			px := row[x*c : (x+1)*c]
-			rx := x
-			if flip {
-				rx = p.outW - 1 - x
-			}
-			rx += dx
-			if rx < 0 || rx >= p.outW {
-				p.fillZero(px)
-				continue
-			}
-			if p.ys == nil {
-				base := (ry*p.inW + rx) * c
-				for k := range c {
-					px[k] = p.lut[k*256+int(img[base+k])]
-				}
-				continue
-			}
-			ty, tx := p.ys[ry], p.xs[rx]
-			r0 := int(ty.i0) * p.inW * c
-			r1 := int(ty.i1) * p.inW * c
-			c0 := int(tx.i0) * c
-			c1 := int(tx.i1) * c
+		for x, tx := range p.xs {
+			a0, b0 := int(tx.i0)*c, int(tx.i1)*c
 			for k := range c {
 				lut := p.lut[k*256 : k*256+256]
-				top := lut[img[r0+c0+k]] + tx.w1*(lut[img[r0+c1+k]]-lut[img[r0+c0+k]])
-				bot := lut[img[r1+c0+k]] + tx.w1*(lut[img[r1+c1+k]]-lut[img[r1+c0+k]])
-				px[k] = top + ty.w1*(bot-top)
+				a, b := lut[src[a0+k]], lut[src[b0+k]]
+				dst[x*c+k] = a + tx.w1*(b-a)
 			}
+		}
+	}
+	for y, ty := range p.ys {
+		top := p.hbuf[int(ty.i0)*outRow : int(ty.i0+1)*outRow]
+		bot := p.hbuf[int(ty.i1)*outRow : int(ty.i1+1)*outRow]
+		dst := out[y*outRow : (y+1)*outRow]
+		w := ty.w1
+		for i := range dst {
+			dst[i] = top[i] + w*(bot[i]-top[i])
+		}
+	}
+}
+
+// cropFlip writes into out the image full shifted by (dy, dx), padded with
+// black, and mirrored left-right when flip is set: out(y, x) =
+// full(y+dy, x'+dx) with x' = x, or W-1-x when flipped.
+func (p *plan) cropFlip(full, out []float32, dy, dx int, flip bool) {
+	c, w := p.c, p.outW
+	row := w * c
+	for y := range p.outH {
+		dst := out[y*row : (y+1)*row]
+		ry := y + dy
+		if ry < 0 || ry >= p.outH {
+			p.fillZero(dst)
+			continue
+		}
+		src := full[ry*row : (ry+1)*row]
+		if !flip {
+			// Columns x with 0 <= x+dx < w come from src; the rest is padding.
+			x0, x1 := max(0, -dx), min(w, w-dx)
+			p.fillZero(dst[:x0*c])
+			copy(dst[x0*c:x1*c], src[(x0+dx)*c:(x1+dx)*c])
+			p.fillZero(dst[x1*c:])
+			continue
+		}
+		for x := range w {
+			rx := w - 1 - x + dx
+			if rx < 0 || rx >= w {
+				p.fillZero(dst[x*c : (x+1)*c])
+				continue
+			}
+			copy(dst[x*c:(x+1)*c], src[rx*c:(rx+1)*c])
 		}
 	}
 }

@@ -238,3 +238,12 @@ func TestMissingDatasetSaysHowToInstall(t *testing.T) {
 		t.Fatalf("unknown name: %v", err)
 	}
 }
+
+// BenchmarkLoadMNIST measures reading and checking the four gzip IDX files.
+func BenchmarkLoadMNIST(b *testing.B) {
+	for b.Loop() {
+		if _, _, err := Load("mnist", LoadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
