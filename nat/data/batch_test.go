@@ -14,9 +14,9 @@ var rawOpts = BatchOptions{Mean: []float32{0}, Std: []float32{1.0 / 255}}
 func TestResizeMatchesPyTorchBilinear(t *testing.T) {
 	// 2x2 -> 4x4. Expected values computed by hand with PyTorch's
 	// align_corners=False rule src = (dst+0.5)*in/out - 0.5 clamped at 0:
-	// rows/cols map to 0, 0.25, 0.75, 1 (clamped) -- the same table as
-	// F.interpolate(torch.tensor([[[[10.,20.],[30.,40.]]]]), size=4,
-	// mode="bilinear", align_corners=False) gives.
+	// rows/cols map to 0, 0.25, 0.75, 1 (clamped). This is ten times the
+	// example in PyTorch's nn.Upsample documentation (input [[1,2],[3,4]],
+	// mode="bilinear", align_corners=False -> [[1, 1.25, 1.75, 2], ...]).
 	d := &Dataset{N: 1, Height: 2, Width: 2, Channels: 1, Classes: 1, Pixels: []uint8{10, 20, 30, 40}, Labels: []int32{0}}
 	o := rawOpts
 	o.Resolution = 4

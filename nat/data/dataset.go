@@ -22,7 +22,8 @@ import (
 )
 
 // Dataset is an in-memory labelled image dataset. Images are stored as uint8
-// pixels in NHWC order (sample, row, column, channel).
+// pixels in NHWC order (sample, row, column, channel). Methods never modify
+// a Dataset, so one may be shared by goroutines (a Batcher may not).
 type Dataset struct {
 	// Name identifies the dataset and split, e.g. "mnist/train".
 	Name string

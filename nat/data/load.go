@@ -58,6 +58,9 @@ func (o LoadOptions) dataDir() string {
 	return os.Getenv(EnvDataDir)
 }
 
+// Builtin lists the dataset names Load knows besides "folder:PATH".
+func Builtin() []string { return []string{"mnist", "fashion-mnist"} }
+
 // Load returns the training and test sets of a named dataset:
 //
 //	"mnist"          MNIST, 60,000 + 10,000 28x28 grey digits

@@ -247,3 +247,34 @@ func BenchmarkLoadMNIST(b *testing.B) {
 		}
 	}
 }
+
+// When neither GOMODCACHE, GOPATH nor ~/go holds GoMNIST, Load asks the go
+// command, which also honours settings made with `go env -w` (here through a
+// GOENV file).
+func TestMNISTFoundThroughGoEnv(t *testing.T) {
+	real, err := goEnv("GOMODCACHE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	envFile := filepath.Join(empty, "go.env")
+	if err := os.WriteFile(envFile, []byte("GOMODCACHE="+real+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOMODCACHE", "")
+	t.Setenv("GOPATH", empty)
+	t.Setenv("HOME", empty)
+	t.Setenv("GOENV", envFile)
+	t.Setenv(EnvDataDir, "")
+	dirs, err := gomnistDataDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := dirs[len(dirs)-1]
+	if !strings.HasPrefix(last, real) {
+		t.Fatalf("go env's cache %s not searched; searched %v", real, dirs)
+	}
+	if _, found, missing := findIn(last); !found || len(missing) > 0 {
+		t.Fatalf("%s: found=%v missing=%v", last, found, missing)
+	}
+}
