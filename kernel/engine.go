@@ -31,6 +31,9 @@ type Output struct {
 	// Input asks the user for a line of text. It fails with [ErrNoInput] when the frontend does
 	// not accept input (nbconvert, for example) and with ctx's error when the cell is interrupted.
 	Input func(ctx context.Context, prompt string, password bool) (string, error)
+	// ExecutionCount is the cell's number as the frontend shows it (In [n]), for naming the
+	// cell in error positions; 0 for silent executions.
+	ExecutionCount int
 }
 
 // ErrNoInput is returned by [Output.Input] when the frontend does not accept input.

@@ -54,11 +54,15 @@ func (k *Kernel) execute(m *jupyter.Message) (abort bool) {
 	}()
 
 	out := newCellOutput(k, m, req.Silent)
-	result, err := k.run(ctx, req.Code, out.output(ctx, req.AllowStdin))
+	output := out.output(ctx, req.AllowStdin)
+	if !req.Silent {
+		output.ExecutionCount = count
+	}
+	result, err := k.run(ctx, req.Code, output)
 	out.flush()
 	if err != nil {
 		ce := cellError(err)
-		if errors.Is(context.Cause(ctx), errInterrupted) && ce.Name == "Error" {
+		if errors.Is(context.Cause(ctx), ErrInterrupted) && ce.Name == "Error" {
 			ce = &CellError{Name: "Interrupted", Value: err.Error(),
 				Traceback: []string{red("Interrupted") + ": " + err.Error()}}
 		}

@@ -66,8 +66,8 @@ type Kernel struct {
 	restart      bool
 }
 
-// errInterrupted is the cause given to a cell's context when the user interrupts it.
-var errInterrupted = errors.New("interrupted by the user")
+// ErrInterrupted is the cause (context.Cause) of a cell's context when the user interrupts it.
+var ErrInterrupted = errors.New("interrupted by the user")
 
 // New binds the sockets described by ci. Call [Kernel.Run] to serve.
 func New(ctx context.Context, ci jupyter.ConnectionInfo, opts Options) (*Kernel, error) {
@@ -152,7 +152,7 @@ func (k *Kernel) Interrupt() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.cancelCell != nil {
-		k.cancelCell(errInterrupted)
+		k.cancelCell(ErrInterrupted)
 	}
 }
 

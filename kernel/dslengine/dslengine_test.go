@@ -1,0 +1,167 @@
+package dslengine_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/natgo/nat/dsl/session"
+	"github.com/natgo/nat/kernel"
+	"github.com/natgo/nat/kernel/dslengine"
+	"github.com/natgo/nat/kernel/jupyter"
+)
+
+// startKernel serves a DSL engine over real ZeroMQ and returns a connected client.
+func startKernel(t *testing.T) *jupyter.Client {
+	t.Helper()
+	engine, err := dslengine.New(session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := jupyter.NewConnectionInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	k, err := kernel.New(ctx, ci, kernel.Options{Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { k.Run(ctx); close(done) }()
+	c, err := jupyter.Dial(ctx, ci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if _, err := c.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); cancel(); <-done })
+	return c
+}
+
+type content map[string]json.RawMessage
+
+func (c content) str(k string) string {
+	var s string
+	json.Unmarshal(c[k], &s)
+	return s
+}
+
+func run(t *testing.T, c *jupyter.Client, code string) (reply content, iopub map[string][]content) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	iopub = map[string][]content{}
+	r, err := c.Execute(ctx, code, func(m *jupyter.Message) {
+		var ct content
+		json.Unmarshal(m.Content, &ct)
+		iopub[m.Type()] = append(iopub[m.Type()], ct)
+	})
+	if err != nil {
+		t.Fatalf("%q: %v", code, err)
+	}
+	json.Unmarshal(r.Content, &reply)
+	return reply, iopub
+}
+
+func TestDSLCellsKeepStateAndReportPositions(t *testing.T) {
+	c := startKernel(t)
+	reply, io := run(t, c, "x := 40\nfmt.Println(\"x is\", x)")
+	if reply.str("status") != "ok" {
+		t.Fatalf("cell 1: %v", reply)
+	}
+	if got := io["stream"]; len(got) != 1 || got[0].str("text") != "x is 40\n" {
+		t.Errorf("stream %v", got)
+	}
+
+	_, io = run(t, c, "x + 2")
+	var data map[string]string
+	if len(io["execute_result"]) != 1 {
+		t.Fatalf("no execute_result: %v", io)
+	}
+	json.Unmarshal(io["execute_result"][0]["data"], &data)
+	if data["text/plain"] != "42" {
+		t.Errorf("x + 2 shows %q", data["text/plain"])
+	}
+
+	reply, io = run(t, c, "y := 1\n\tz := undefinedName + y")
+	if reply.str("status") != "error" || len(io["error"]) != 1 {
+		t.Fatalf("error cell: reply %v, iopub %v", reply, io)
+	}
+	e := io["error"][0]
+	if e.str("ename") != "CompileError" || !strings.HasPrefix(e.str("evalue"), "In[3]:2:7: ") ||
+		!strings.Contains(e.str("evalue"), "undefinedName") {
+		t.Errorf("error %s: %s", e.str("ename"), e.str("evalue"))
+	}
+	var tb []string
+	json.Unmarshal(e["traceback"], &tb)
+	text := strings.Join(tb, "\n")
+	if !strings.Contains(text, "   2 |     z := undefinedName + y") || !strings.Contains(text, "\n"+strings.Repeat(" ", 7+9)+"\x1b[0;31m^") {
+		t.Errorf("traceback does not quote the line with a caret under column 7:\n%s", text)
+	}
+
+	reply, _ = run(t, c, "x")
+	if reply.str("status") != "ok" {
+		t.Errorf("session unusable after an error: %v", reply)
+	}
+}
+
+func TestDSLCellInterrupt(t *testing.T) {
+	c := startKernel(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cellCtx, interrupt := context.WithCancel(ctx)
+	var errs []content
+	r, err := c.Execute(cellCtx, "fmt.Println(\"spinning\")\nfor {\n}", func(m *jupyter.Message) {
+		if m.Type() == "stream" {
+			interrupt()
+		}
+		if m.Type() == "error" {
+			var ct content
+			json.Unmarshal(m.Content, &ct)
+			errs = append(errs, ct)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply content
+	json.Unmarshal(r.Content, &reply)
+	if reply.str("status") != "error" || reply.str("ename") != "Interrupted" {
+		t.Fatalf("interrupted cell reply: %s", r.Content)
+	}
+	if reply, _ := run(t, c, "1 + 1"); reply.str("status") != "ok" {
+		t.Errorf("after interrupt: %v", reply)
+	}
+}
+
+func TestDSLCompleteAndInspect(t *testing.T) {
+	c := startKernel(t)
+	run(t, c, "learningRate := 0.5")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := c.Request(ctx, c.Shell, "complete_request", map[string]any{"code": "learn", "cursor_pos": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var comp struct {
+		Matches []string `json:"matches"`
+		Start   int      `json:"cursor_start"`
+	}
+	json.Unmarshal(r.Content, &comp)
+	if len(comp.Matches) != 1 || comp.Matches[0] != "learningRate" || comp.Start != 0 {
+		t.Errorf("complete: %s", r.Content)
+	}
+	r, err = c.Request(ctx, c.Shell, "inspect_request", map[string]any{"code": "learningRate", "cursor_pos": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.Content), "float64") || !strings.Contains(string(r.Content), `"found":true`) {
+		t.Errorf("inspect: %s", r.Content)
+	}
+}
