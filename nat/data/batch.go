@@ -48,7 +48,7 @@ func (o BatchOptions) outSize(d *Dataset) (h, w int) {
 
 // Check reports whether the options can be used with d.
 func (o BatchOptions) Check(d *Dataset) error {
-	if err := d.Validate(); err != nil {
+	if err := d.validateShape(); err != nil {
 		return err
 	}
 	if o.Resolution < 0 {
@@ -136,6 +136,8 @@ func newPlan(d *Dataset, o BatchOptions) (*plan, error) {
 // source = (dst + 0.5) * in/out - 0.5, clamped below at 0; the upper
 // neighbour is clamped to the last pixel. Downsampling therefore does not
 // average over the whole footprint (no antialiasing), exactly like PyTorch.
+// Coordinates are computed in float64 and weights stored as float32, so
+// results agree with PyTorch's float32 kernel to float32 rounding.
 //
 // Written by hand because golang.org/x/image/draw's BiLinear uses a
 // different (antialiased, image.Image based) kernel and would not let us

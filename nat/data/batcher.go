@@ -78,8 +78,12 @@ func (b *Batcher) Position() (epoch, step int) { return b.epoch, b.step }
 
 // Seek positions the Batcher so that the next batch is step `step` of epoch
 // `epoch` (both from zero), e.g. to resume an interrupted run. Steps past
-// the end of an epoch carry into the following epochs.
+// the end of an epoch carry into the following epochs. Negative arguments
+// panic (a programming error).
 func (b *Batcher) Seek(epoch, step int) {
+	if epoch < 0 || step < 0 {
+		panic(fmt.Sprintf("data: Batcher.Seek(%d, %d): negative position", epoch, step))
+	}
 	epoch += step / b.steps
 	step %= b.steps
 	b.epoch, b.step = epoch, step

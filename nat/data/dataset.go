@@ -44,6 +44,19 @@ func (d *Dataset) ImageSize() int { return d.Height * d.Width * d.Channels }
 // Validate checks that the fields are consistent: sizes agree and every label
 // is in range.
 func (d *Dataset) Validate() error {
+	if err := d.validateShape(); err != nil {
+		return err
+	}
+	for i, l := range d.Labels {
+		if l < 0 || int(l) >= d.Classes {
+			return fmt.Errorf("dataset %q: sample %d has label %d outside [0, %d)", d.Name, i, l, d.Classes)
+		}
+	}
+	return nil
+}
+
+// validateShape is the O(1) part of Validate: shapes and lengths.
+func (d *Dataset) validateShape() error {
 	if d == nil {
 		return errors.New("nil dataset")
 	}
@@ -58,11 +71,6 @@ func (d *Dataset) Validate() error {
 	}
 	if len(d.ClassNames) != 0 && len(d.ClassNames) != d.Classes {
 		return fmt.Errorf("dataset %q: %d class names for %d classes", d.Name, len(d.ClassNames), d.Classes)
-	}
-	for i, l := range d.Labels {
-		if l < 0 || int(l) >= d.Classes {
-			return fmt.Errorf("dataset %q: sample %d has label %d outside [0, %d)", d.Name, i, l, d.Classes)
-		}
 	}
 	return nil
 }
