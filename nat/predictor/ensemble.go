@@ -1,0 +1,336 @@
+package predictor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// RBFEnsembleOptions configure an RBFEnsemble. Zero values take the documented defaults.
+type RBFEnsembleOptions struct {
+	// Members is the number of RBFs; default 500 (NAT's setting).
+	Members int
+	// Seed drives the members' feature subsets.
+	Seed uint64
+	// Workers is how many goroutines fit and predict; default 2. Results do not depend on it.
+	Workers int
+	// Ridge is passed to every member (see RBFOptions.Ridge).
+	Ridge float64
+}
+
+func (o RBFEnsembleOptions) withDefaults() RBFEnsembleOptions {
+	if o.Members == 0 {
+		o.Members = 500
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	return o
+}
+
+// RBFEnsemble is NAT's default accuracy predictor: Members cubic RBFs (see RBF), member j fitted
+// on a random subset of the features of size drawn from U{1..m}, predicting the median of the
+// members. NAT's code also shuffles the samples per member; an interpolant does not depend on
+// the order of its samples, so that shuffle is left out. Subsets are drawn from a PCG stream
+// seeded by (Seed, member index), so results do not depend on Workers or scheduling.
+//
+// A member whose subset holds only features constant in the training data, or whose system is
+// numerically singular, is dropped (Describe reports how many); fitting fails only if all are.
+type RBFEnsemble struct {
+	opts    RBFEnsembleOptions
+	m       int
+	members []*rbfCore
+	dropped int
+	ridged  int
+}
+
+// NewRBFEnsemble validates opts and returns an unfitted ensemble.
+func NewRBFEnsemble(opts RBFEnsembleOptions) (*RBFEnsemble, error) {
+	opts = opts.withDefaults()
+	if opts.Members < 1 {
+		return nil, fmt.Errorf("rbf-ensemble: members must be positive, got %d", opts.Members)
+	}
+	return &RBFEnsemble{opts: opts}, nil
+}
+
+func (e *RBFEnsemble) Name() string { return "rbf-ensemble" }
+
+func (e *RBFEnsemble) Describe() string {
+	if e.members == nil {
+		return fmt.Sprintf("ensemble of %d cubic RBFs on random feature subsets, median (unfitted)", e.opts.Members)
+	}
+	ks := 0
+	for _, c := range e.members {
+		ks += c.k
+	}
+	return fmt.Sprintf("ensemble of %d cubic RBFs on random feature subsets (mean %.1f of %d features), median; %d dropped as singular, %d ridged for repeated points",
+		len(e.members), float64(ks)/float64(len(e.members)), e.m, e.dropped, e.ridged)
+}
+
+// memberCols draws member j's feature subset: a size from U{1..m}, then that many distinct
+// features, minus those constant in the training data, capped so the member has more samples
+// than unknowns.
+func (e *RBFEnsemble) memberCols(j, n, m int, varying []bool) []int {
+	rng := rand.New(rand.NewPCG(e.opts.Seed, uint64(j)))
+	size := 1 + rng.IntN(m)
+	perm := rng.Perm(m)[:size]
+	cols := perm[:0]
+	for _, c := range perm {
+		if varying[c] {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) > n-2 {
+		cols = cols[:n-2]
+	}
+	slices.Sort(cols)
+	return cols
+}
+
+// Fit fits every member on (X, y).
+func (e *RBFEnsemble) Fit(X [][]float64, y []float64) error {
+	_, err := e.fit(X, y, nil)
+	return err
+}
+
+// fitCV implements cvFitter: fit on all data and return each sample's held-out prediction
+// (median over members of the member fitted without the sample's fold; exact, see
+// rbfCore.heldOut). The feature subsets do not depend on the data, so using the same subsets
+// for every fold is an unbiased cross-validation of the ensemble.
+func (e *RBFEnsemble) fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
+	return e.fit(X, y, folds)
+}
+
+func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
+	m, err := checkFit("rbf-ensemble", X, y, 3)
+	if err != nil {
+		return nil, err
+	}
+	n := len(X)
+	x := flatten(X)
+	konst := constantColumns(x, n, m)
+	varying := make([]bool, m)
+	for j := range varying {
+		varying[j] = !konst[j]
+	}
+	M := e.opts.Members
+	members := make([]*rbfCore, M)
+	var held []float64 // M x n, NaN where unavailable
+	if folds != nil {
+		held = make([]float64, M*n)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(e.opts.Workers, M); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws := new(rbfWork)
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= M {
+					return
+				}
+				cols := e.memberCols(j, n, m, varying)
+				var row []float64
+				if held != nil {
+					row = held[j*n : (j+1)*n]
+					for i := range row {
+						row[i] = math.NaN()
+					}
+				}
+				if len(cols) == 0 {
+					continue
+				}
+				c, err := fitRBFCore(x, y, m, cols, e.opts.Ridge, folds, ws)
+				if err != nil {
+					continue
+				}
+				if folds != nil {
+					c.heldOut(y, folds, ws, row)
+					c.inv = nil
+				}
+				members[j] = c
+			}
+		}()
+	}
+	wg.Wait()
+	e.members, e.dropped, e.ridged, e.m = nil, 0, 0, 0
+	kept := members[:0]
+	for _, c := range members {
+		if c == nil {
+			e.dropped++
+			continue
+		}
+		if c.ridge > 0 {
+			e.ridged++
+		}
+		kept = append(kept, c)
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("rbf-ensemble: fit: all %d members failed (too few distinct samples for their features?)", M)
+	}
+	e.members, e.m = kept, m
+	if folds == nil {
+		return nil, nil
+	}
+	out := make([]float64, n)
+	vals := make([]float64, 0, M)
+	for i := 0; i < n; i++ {
+		vals = vals[:0]
+		for j := 0; j < M; j++ {
+			if v := held[j*n+i]; finite(v) {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 {
+			return nil, fmt.Errorf("rbf-ensemble: cross-validation: no member could predict sample %d without its fold", i)
+		}
+		out[i] = median(vals)
+	}
+	return out, nil
+}
+
+// predictChunk is the number of rows a worker predicts at a time: small enough that the
+// per-member projection stays in cache, large enough to amortise the walk over members.
+const predictChunk = 128
+
+// Predict returns the median of the members' predictions for every row of X.
+func (e *RBFEnsemble) Predict(X [][]float64) ([]float64, error) {
+	mean, _, err := e.predict(X, false)
+	return mean, err
+}
+
+// PredictStd returns the median prediction and, as spread, the members' interquartile range
+// divided by 1.349 (a robust standard deviation: equal to sigma for normal spread).
+func (e *RBFEnsemble) PredictStd(X [][]float64) (mean, std []float64, err error) {
+	return e.predict(X, true)
+}
+
+func (e *RBFEnsemble) predict(X [][]float64, spread bool) ([]float64, []float64, error) {
+	if err := checkPredict("rbf-ensemble", X, e.m); err != nil {
+		return nil, nil, err
+	}
+	rows := len(X)
+	x := flatten(X)
+	out := make([]float64, rows)
+	var std []float64
+	if spread {
+		std = make([]float64, rows)
+	}
+	M := len(e.members)
+	chunks := (rows + predictChunk - 1) / predictChunk
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(e.opts.Workers, max(chunks, 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var proj []float64
+			vals := make([]float64, M*predictChunk) // member-major: vals[j*predictChunk + r]
+			col := make([]float64, M)
+			for {
+				ch := int(next.Add(1) - 1)
+				if ch >= chunks {
+					return
+				}
+				lo := ch * predictChunk
+				hi := min(lo+predictChunk, rows)
+				r := hi - lo
+				for j, c := range e.members {
+					proj = c.predict(x[lo*e.m:hi*e.m], r, e.m, vals[j*predictChunk:j*predictChunk+r], proj)
+				}
+				for a := 0; a < r; a++ {
+					for j := range col {
+						col[j] = vals[j*predictChunk+a]
+					}
+					out[lo+a] = median(col)
+					if spread {
+						std[lo+a] = (quantile(col, 0.75) - quantile(col, 0.25)) / 1.349
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := checkOutput("rbf-ensemble", out); err != nil {
+		return nil, nil, err
+	}
+	return out, std, nil
+}
+
+// median returns the median of v (the mean of the two middle values for even length),
+// reordering v.
+func median(v []float64) float64 {
+	n := len(v)
+	if n%2 == 1 {
+		return selectK(v, n/2)
+	}
+	hi := selectK(v, n/2)
+	lo := v[0]
+	for _, x := range v[:n/2] {
+		lo = max(lo, x)
+	}
+	return (lo + hi) / 2
+}
+
+// quantile returns the q-quantile of v with linear interpolation between order statistics
+// (numpy's default), reordering v.
+func quantile(v []float64, q float64) float64 {
+	pos := q * float64(len(v)-1)
+	i := int(math.Floor(pos))
+	lo := selectK(v, i)
+	if i+1 >= len(v) {
+		return lo
+	}
+	hi := v[i+1]
+	for _, x := range v[i+1:] {
+		hi = min(hi, x)
+	}
+	return lo + (pos-float64(i))*(hi-lo)
+}
+
+// selectK partially orders v so that v[k] is the k-th smallest value (0-based), everything
+// before it <= v[k] and everything after >= v[k], and returns v[k] (Hoare's quickselect,
+// median-of-three pivots; deterministic).
+func selectK(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		if k <= j {
+			hi = j
+		} else if k >= i {
+			lo = i
+		} else {
+			return v[k]
+		}
+	}
+	return v[k]
+}

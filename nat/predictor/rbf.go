@@ -1,0 +1,382 @@
+package predictor
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+)
+
+// RBFOptions configure an RBF interpolant.
+type RBFOptions struct {
+	// Ridge is added to the kernel matrix's diagonal. 0 (the default) means automatic: none
+	// when the training rows are distinct (exact interpolation), and 1e-8 times the largest
+	// kernel entry when some rows repeat, which makes the model average the repeated
+	// targets instead of failing on a singular system (pySOT, which MSuNAS/NAT use, adds a
+	// fixed 1e-6 always). A negative value forces exactly 0.
+	Ridge float64
+}
+
+// RBF is a cubic radial-basis-function interpolant with a linear polynomial tail:
+//
+//	s(x) = sum_i lambda_i |x - x_i|^3 + c_0 + c^T x,   with  sum_i lambda_i p(x_i) = 0 for p in {1, x}
+//
+// (Powell 1992; the model of pySOT's RBFInterpolant with CubicKernel and LinearTail that NAT
+// uses). The symmetric saddle-point system is solved by LU with partial pivoting (LAPACK dgetrf
+// via gonum), and its condition number is estimated (dgecon) so a numerically singular system
+// is an error, not garbage. Features that are constant in the training data are left out of the
+// tail (they would make it rank-deficient and carry no information).
+type RBF struct {
+	opts RBFOptions
+	m    int
+	core *rbfCore
+}
+
+// NewRBF returns an unfitted RBF.
+func NewRBF(opts RBFOptions) *RBF { return &RBF{opts: opts} }
+
+func (r *RBF) Name() string { return "rbf" }
+
+func (r *RBF) Describe() string {
+	if r.core == nil {
+		return "cubic RBF with linear tail (unfitted)"
+	}
+	return fmt.Sprintf("cubic RBF with linear tail: %d centers, %d of %d features, ridge %.3g",
+		r.core.n, r.core.k, r.m, r.core.ridge)
+}
+
+// Fit interpolates (X, y). It needs more samples than features (at least k+2 for k
+// non-constant features).
+func (r *RBF) Fit(X [][]float64, y []float64) error {
+	_, err := r.fit(X, y, nil)
+	return err
+}
+
+func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
+	m, err := checkFit("rbf", X, y, 3)
+	if err != nil {
+		return nil, err
+	}
+	x := flatten(X)
+	cols := nonConstant(x, len(X), m, allCols(m))
+	if len(cols) == 0 {
+		return nil, errors.New("rbf: fit: every feature is constant")
+	}
+	if len(X) < len(cols)+2 {
+		return nil, fmt.Errorf("rbf: fit: too few samples: %d for %d non-constant features (need at least %d)", len(X), len(cols), len(cols)+2)
+	}
+	ws := new(rbfWork)
+	core, err := fitRBFCore(x, y, m, cols, r.opts.Ridge, folds, ws)
+	if err != nil {
+		return nil, fmt.Errorf("rbf: fit: %w", err)
+	}
+	var held []float64
+	if folds != nil {
+		held = make([]float64, len(y))
+		core.heldOut(y, folds, ws, held)
+		core.inv = nil
+		for i, v := range held {
+			if !finite(v) {
+				return nil, fmt.Errorf("rbf: cross-validation: the system without the fold of sample %d is singular", i)
+			}
+		}
+	}
+	r.core, r.m = core, m
+	return held, nil
+}
+
+// Predict evaluates the interpolant at every row of X.
+func (r *RBF) Predict(X [][]float64) ([]float64, error) {
+	m := 0
+	if r.core != nil {
+		m = r.m
+	}
+	if err := checkPredict("rbf", X, m); err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(X))
+	r.core.predict(flatten(X), len(X), m, out, nil)
+	return out, checkOutput("rbf", out)
+}
+
+// fitCV implements cvFitter: it fits on all of (X, y) and returns every sample's prediction
+// by the model fitted without its fold, from one factorization (see rbfCore.heldOut).
+func (r *RBF) fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
+	return r.fit(X, y, folds)
+}
+
+// rbfCore is one fitted cubic RBF with linear tail over the columns cols of the input.
+type rbfCore struct {
+	cols    []int
+	n, k    int
+	centers []float64 // n x k, row-major
+	lambda  []float64 // n kernel weights
+	tail    []float64 // k+1: constant, then one coefficient per column
+	ridge   float64
+	// inv is the inverse of the saddle-point matrix's data block, kept only while
+	// cross-validating (see heldOut).
+	inv []float64
+	dim int // side of the full system, n+k+1
+}
+
+// rbfWork holds buffers reused across fits so that an ensemble does not allocate per member.
+type rbfWork struct {
+	a, a0, rhs, work, small, smallRHS []float64
+	ipiv, iwork, smallPiv             []int
+	proj                              []float64
+	hashes                            map[uint64][]int
+}
+
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
+func growInt(b []int, n int) []int {
+	if cap(b) < n {
+		return make([]int, n)
+	}
+	return b[:n]
+}
+
+func allCols(m int) []int {
+	c := make([]int, m)
+	for i := range c {
+		c[i] = i
+	}
+	return c
+}
+
+// nonConstant returns the columns of cand whose values vary over the n x m matrix x.
+func nonConstant(x []float64, n, m int, cand []int) []int {
+	var out []int
+	for _, j := range cand {
+		for i := 1; i < n; i++ {
+			if x[i*m+j] != x[j] {
+				out = append(out, j)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// errSingular reports a numerically singular interpolation system.
+var errSingular = errors.New("interpolation system is numerically singular (affinely dependent or repeated points)")
+
+// maxBackwardError is the largest normwise backward error |A c - b| / (|A| |c| + |b|)
+// (infinity norms) accepted from the LU solve. LU with partial pivoting achieves ~1e-15 on any
+// nonsingular system, however ill-conditioned; a singular one gives O(1) or NaN. Checking the
+// backward error rather than the condition number keeps ill-conditioned but well-solved
+// interpolants (close centers), which still reproduce their data.
+const maxBackwardError = 1e-10
+
+// backwardError returns the normwise backward error of solution c for the N x N system a
+// with right-hand side (y, 0...).
+func backwardError(a, c, y []float64, N int) float64 {
+	var rmax, amax, cmax, bmax float64
+	for i := 0; i < N; i++ {
+		row := a[i*N : (i+1)*N]
+		s, rs := 0.0, 0.0
+		for j, v := range row {
+			s += v * c[j]
+			rs += math.Abs(v)
+		}
+		b := 0.0
+		if i < len(y) {
+			b = y[i]
+		}
+		rmax = max(rmax, math.Abs(s-b))
+		amax = max(amax, rs)
+		cmax = max(cmax, math.Abs(c[i]))
+		bmax = max(bmax, math.Abs(b))
+	}
+	return rmax / (amax*cmax + bmax)
+}
+
+// fitRBFCore fits a cubic RBF on columns cols of the n x m matrix x. With folds != nil it also
+// keeps the inverse of the system for heldOut.
+func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int, ws *rbfWork) (*rbfCore, error) {
+	n, k := len(y), len(cols)
+	c := &rbfCore{cols: cols, n: n, k: k, dim: n + k + 1}
+	c.centers = make([]float64, n*k)
+	for i := 0; i < n; i++ {
+		row := x[i*m:]
+		for f, j := range cols {
+			c.centers[i*k+f] = row[j]
+		}
+	}
+	N := c.dim
+	if ridge == 0 && ws.hasDuplicates(c.centers, n, k) {
+		ridge = math.NaN() // decided below, once the largest kernel entry is known
+	}
+	if ridge < 0 {
+		ridge = 0
+	}
+	a := grow(ws.a, N*N)
+	ws.a = a
+	maxPhi := 0.0
+	for i := 0; i < n; i++ {
+		ci := c.centers[i*k : i*k+k]
+		a[i*N+i] = 0
+		for j := i + 1; j < n; j++ {
+			cj := c.centers[j*k : j*k+k]
+			d2 := 0.0
+			for f, v := range ci {
+				d := v - cj[f]
+				d2 += d * d
+			}
+			phi := d2 * math.Sqrt(d2)
+			a[i*N+j] = phi
+			a[j*N+i] = phi
+			maxPhi = max(maxPhi, phi)
+		}
+		a[i*N+n] = 1
+		a[n*N+i] = 1
+		for f, v := range ci {
+			a[i*N+n+1+f] = v
+			a[(n+1+f)*N+i] = v
+		}
+	}
+	for i := n; i < N; i++ {
+		clear(a[i*N+n : i*N+N])
+	}
+	if math.IsNaN(ridge) {
+		ridge = 1e-8 * max(maxPhi, 1)
+	}
+	c.ridge = ridge
+	if ridge > 0 {
+		for i := 0; i < n; i++ {
+			a[i*N+i] += ridge
+		}
+	}
+	A := blas64.General{Rows: N, Cols: N, Stride: N, Data: a}
+	ws.work = grow(ws.work, N*64)
+	ws.a0 = grow(ws.a0, N*N)
+	copy(ws.a0, a)
+	ws.ipiv = growInt(ws.ipiv, N)
+	if !lapack64.Getrf(A, ws.ipiv) {
+		return nil, errSingular
+	}
+	rhs := grow(ws.rhs, N)
+	ws.rhs = rhs
+	copy(rhs, y)
+	clear(rhs[n:])
+	lapack64.Getrs(blas.NoTrans, A, blas64.General{Rows: N, Cols: 1, Stride: 1, Data: rhs}, ws.ipiv)
+	if be := backwardError(ws.a0, rhs, y, N); !(be <= maxBackwardError) {
+		return nil, fmt.Errorf("%w: backward error %.2g", errSingular, be)
+	}
+	c.lambda = append([]float64(nil), rhs[:n]...)
+	c.tail = append([]float64(nil), rhs[n:]...)
+	if folds != nil {
+		if !lapack64.Getri(A, ws.ipiv, ws.work, len(ws.work)) {
+			return nil, errSingular
+		}
+		c.inv = a // owned by ws: valid until the next fit with this workspace
+	}
+	return c, nil
+}
+
+// hasDuplicates reports whether two of the n rows of the n x k matrix x are equal.
+func (ws *rbfWork) hasDuplicates(x []float64, n, k int) bool {
+	if ws.hashes == nil {
+		ws.hashes = make(map[uint64][]int, n)
+	}
+	clear(ws.hashes)
+	for i := 0; i < n; i++ {
+		row := x[i*k : i*k+k]
+		h := uint64(14695981039346656037)
+		for _, v := range row {
+			h ^= math.Float64bits(v + 0) // +0 folds -0 into 0
+			h *= 1099511628211
+		}
+		for _, j := range ws.hashes[h] {
+			if equalRows(row, x[j*k:j*k+k]) {
+				return true
+			}
+		}
+		ws.hashes[h] = append(ws.hashes[h], i)
+	}
+	return false
+}
+
+func equalRows(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// heldOut writes into out, for every sample, the prediction of the interpolant fitted without
+// that sample's fold. For a symmetric system A c = b and a held-out block S, the fold model's
+// residuals are y_S - s_{-S}(x_S) = [(A^-1)_SS]^-1 c_S (Rippa 1999, "An algorithm for selecting
+// a good value for the parameter c in radial basis function interpolation", Adv. Comput. Math.
+// 11:193-210, extended from one point to a block by the Schur complement). This is exact, and
+// costs one inverse instead of one factorization per fold. A fold whose small system is
+// singular gets NaN.
+func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64) {
+	N := c.dim
+	for _, S := range folds {
+		s := len(S)
+		mat := grow(ws.small, s*s)
+		ws.small = mat
+		rhs := grow(ws.smallRHS, s)
+		ws.smallRHS = rhs
+		for p, i := range S {
+			for q, j := range S {
+				mat[p*s+q] = c.inv[i*N+j]
+			}
+			rhs[p] = c.lambda[i]
+		}
+		ws.smallPiv = growInt(ws.smallPiv, s)
+		M := blas64.General{Rows: s, Cols: s, Stride: s, Data: mat}
+		if !lapack64.Getrf(M, ws.smallPiv) {
+			for _, i := range S {
+				out[i] = math.NaN()
+			}
+			continue
+		}
+		lapack64.Getrs(blas.NoTrans, M, blas64.General{Rows: s, Cols: 1, Stride: 1, Data: rhs}, ws.smallPiv)
+		for p, i := range S {
+			out[i] = y[i] - rhs[p]
+		}
+	}
+}
+
+// predict evaluates the interpolant at the rows of the rows x m matrix x into out.
+// proj is an optional scratch buffer for the projected rows.
+func (c *rbfCore) predict(x []float64, rows, m int, out []float64, proj []float64) []float64 {
+	k, n := c.k, c.n
+	proj = grow(proj, rows*k)
+	for a := 0; a < rows; a++ {
+		row := x[a*m:]
+		for f, j := range c.cols {
+			proj[a*k+f] = row[j]
+		}
+	}
+	for a := 0; a < rows; a++ {
+		xa := proj[a*k : a*k+k : a*k+k]
+		s := c.tail[0]
+		for f, v := range xa {
+			s += c.tail[1+f] * v
+		}
+		for i := 0; i < n; i++ {
+			ci := c.centers[i*k : i*k+k : i*k+k]
+			d2 := 0.0
+			for f, v := range xa {
+				d := v - ci[f]
+				d2 += d * d
+			}
+			s += c.lambda[i] * d2 * math.Sqrt(d2)
+		}
+		out[a] = s
+	}
+	return proj
+}

@@ -1,0 +1,303 @@
+package predictor
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+func randomData(n, m int, seed uint64, f func([]float64) float64) ([][]float64, []float64) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	X := make([][]float64, n)
+	y := make([]float64, n)
+	for i := range X {
+		X[i] = make([]float64, m)
+		for j := range X[i] {
+			X[i][j] = r.Float64()
+		}
+		y[i] = f(X[i])
+	}
+	return X, y
+}
+
+func smooth(x []float64) float64 {
+	s := 0.0
+	for j, v := range x {
+		s += math.Sin(3*v+float64(j)) + v*v*float64(j%3)
+	}
+	return s + x[0]*x[len(x)-1]
+}
+
+func TestRBFInterpolatesTrainingPoints(t *testing.T) {
+	for _, m := range []int{1, 5, 22} {
+		X, y := randomData(120, m, uint64(m), smooth)
+		r := NewRBF(RBFOptions{})
+		if err := r.Fit(X, y); err != nil {
+			t.Fatalf("m=%d: %v", m, err)
+		}
+		p, err := r.Predict(X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range y {
+			if d := math.Abs(p[i] - y[i]); d > 1e-9 {
+				t.Fatalf("m=%d: sample %d: s(x_i) = %.15g, y_i = %.15g (off by %.2g > 1e-9)", m, i, p[i], y[i], d)
+			}
+		}
+	}
+}
+
+// With a linear tail, data from a linear function are reproduced exactly everywhere (the
+// kernel weights vanish), which checks the tail and the side conditions independently of the
+// interpolation property.
+func TestRBFReproducesLinearFunctions(t *testing.T) {
+	lin := func(x []float64) float64 { return 2 - 3*x[0] + 0.5*x[1] + 7*x[2] }
+	X, y := randomData(40, 3, 3, lin)
+	r := NewRBF(RBFOptions{})
+	if err := r.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	T, want := randomData(50, 3, 4, lin)
+	p, _ := r.Predict(T)
+	for i := range p {
+		if math.Abs(p[i]-want[i]) > 1e-9 {
+			t.Fatalf("point %d: %v, want %v", i, p[i], want[i])
+		}
+	}
+}
+
+// A hand-derived case: 1-D points 0, 1, 2 with y = 0, 1, 0. With phi(r) = r^3 the system is
+//
+//	[0 1 8 1 0] [l0]   [0]
+//	[1 0 1 1 1] [l1]   [1]
+//	[8 1 0 1 2] [l2] = [0]
+//	[1 1 1 0 0] [c0]   [0]
+//	[0 1 2 0 0] [c1]   [0]
+//
+// The side conditions give l0 = l2 = -l1/2; symmetry gives c1 = 0. Row 1: l0 + l2 + c0 = 1,
+// so c0 = 1 + l1. Row 0: l1 + 8 l2 + c0 = 0 -> l1 - 4 l1 + 1 + l1 = 0 -> l1 = 1/2, so
+// l0 = l2 = -1/4, c0 = 3/2, and s(0.5) = -1/4*0.125 + 1/2*0.125 - 1/4*3.375 + 3/2 = 0.6875.
+func TestRBFHandDerived(t *testing.T) {
+	r := NewRBF(RBFOptions{})
+	if err := r.Fit([][]float64{{0}, {1}, {2}}, []float64{0, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{-0.25, 0.5, -0.25}
+	for i, w := range want {
+		if math.Abs(r.core.lambda[i]-w) > 1e-12 {
+			t.Errorf("lambda = %v, want %v", r.core.lambda, want)
+		}
+	}
+	if math.Abs(r.core.tail[0]-1.5) > 1e-12 || math.Abs(r.core.tail[1]) > 1e-12 {
+		t.Errorf("tail = %v, want [1.5 0]", r.core.tail)
+	}
+	p, _ := r.Predict([][]float64{{0.5}})
+	if math.Abs(p[0]-0.6875) > 1e-12 {
+		t.Errorf("s(0.5) = %v, want 0.6875", p[0])
+	}
+}
+
+// The one-factorization cross-validation must equal refitting without each fold.
+func TestRBFHeldOutEqualsRefit(t *testing.T) {
+	X, y := randomData(60, 4, 5, smooth)
+	folds := Folds(len(y), 7, 9)
+	r := NewRBF(RBFOptions{})
+	held, err := r.fitCV(X, y, folds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, S := range folds {
+		test := map[int]bool{}
+		for _, i := range S {
+			test[i] = true
+		}
+		var tx, ex [][]float64
+		var ty []float64
+		for i := range y {
+			if test[i] {
+				continue
+			}
+			tx, ty = append(tx, X[i]), append(ty, y[i])
+		}
+		for _, i := range S {
+			ex = append(ex, X[i])
+		}
+		fr := NewRBF(RBFOptions{})
+		if err := fr.Fit(tx, ty); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := fr.Predict(ex)
+		for q, i := range S {
+			if math.Abs(p[q]-held[i]) > 1e-7*(1+math.Abs(p[q])) {
+				t.Fatalf("fold %d sample %d: shortcut %v, refit %v", f, i, held[i], p[q])
+			}
+		}
+	}
+	// And the model is left fitted on all the data.
+	p, _ := r.Predict(X)
+	for i := range y {
+		if math.Abs(p[i]-y[i]) > 1e-9 {
+			t.Fatalf("after fitCV, s(x_%d) = %v, want %v", i, p[i], y[i])
+		}
+	}
+}
+
+func TestRBFRepeatedPointsAverage(t *testing.T) {
+	X := [][]float64{{0}, {1}, {1}, {2}, {3}}
+	y := []float64{0, 1, 3, 0, 1}
+	r := NewRBF(RBFOptions{})
+	if err := r.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if r.core.ridge == 0 {
+		t.Fatal("repeated points: expected an automatic ridge")
+	}
+	p, _ := r.Predict([][]float64{{1}})
+	if math.Abs(p[0]-2) > 1e-5 {
+		t.Errorf("s(1) = %v, want about 2 (the mean of the repeated targets 1 and 3)", p[0])
+	}
+	forced := NewRBF(RBFOptions{Ridge: -1})
+	if err := forced.Fit(X, y); err == nil {
+		t.Error("Ridge < 0 with repeated points: want a singular-system error")
+	}
+}
+
+func ensembleFor(t testing.TB, members, workers int, seed uint64) *RBFEnsemble {
+	e, err := NewRBFEnsemble(RBFEnsembleOptions{Members: members, Workers: workers, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEnsembleDeterministicAcrossWorkersAndProcs(t *testing.T) {
+	X, y := randomData(80, 10, 6, smooth)
+	T, _ := randomData(300, 10, 7, smooth)
+	var ref []float64
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []struct{ workers, procs int }{{1, 1}, {2, 2}, {3, 1}, {4, 4}} {
+		runtime.GOMAXPROCS(c.procs)
+		e := ensembleFor(t, 60, c.workers, 42)
+		if err := e.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.Predict(T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = p
+			continue
+		}
+		for i := range p {
+			if p[i] != ref[i] {
+				t.Fatalf("workers=%d procs=%d: prediction %d = %v, with 1 worker %v", c.workers, c.procs, i, p[i], ref[i])
+			}
+		}
+	}
+	other := ensembleFor(t, 60, 2, 43)
+	if err := other.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := other.Predict(T)
+	same := true
+	for i := range p {
+		same = same && p[i] == ref[i]
+	}
+	if same {
+		t.Error("a different seed gave identical predictions")
+	}
+}
+
+// The ensemble's shortcut cross-validation must match fitting the same ensemble (same seed,
+// hence same feature subsets) without each fold.
+func TestEnsembleHeldOutEqualsRefit(t *testing.T) {
+	X, y := randomData(50, 6, 8, smooth)
+	folds := Folds(len(y), 5, 3)
+	e := ensembleFor(t, 40, 2, 11)
+	held, err := e.fitCV(X, y, folds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, S := range folds {
+		test := map[int]bool{}
+		for _, i := range S {
+			test[i] = true
+		}
+		var tx, ex [][]float64
+		var ty []float64
+		for i := range y {
+			if !test[i] {
+				tx, ty = append(tx, X[i]), append(ty, y[i])
+			}
+		}
+		for _, i := range S {
+			ex = append(ex, X[i])
+		}
+		fe := ensembleFor(t, 40, 2, 11)
+		if err := fe.Fit(tx, ty); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := fe.Predict(ex)
+		for q, i := range S {
+			if math.Abs(p[q]-held[i]) > 1e-6*(1+math.Abs(p[q])) {
+				t.Fatalf("sample %d: shortcut %v, refit %v", i, held[i], p[q])
+			}
+		}
+	}
+}
+
+func TestEnsembleSpread(t *testing.T) {
+	X, y := randomData(60, 8, 9, smooth)
+	e := ensembleFor(t, 50, 2, 1)
+	if err := e.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	mean, std, err := e.PredictStd(X[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := e.Predict(X[:5])
+	for i := range mean {
+		if mean[i] != plain[i] || !(std[i] >= 0) {
+			t.Fatalf("row %d: mean %v (Predict %v), spread %v", i, mean[i], plain[i], std[i])
+		}
+	}
+}
+
+func TestMedianAndQuantile(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for n := 1; n < 40; n++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(r.IntN(7))
+		}
+		s := append([]float64(nil), v...)
+		sortFloats(s)
+		want := s[n/2]
+		if n%2 == 0 {
+			want = (s[n/2-1] + s[n/2]) / 2
+		}
+		if got := median(append([]float64(nil), v...)); got != want {
+			t.Fatalf("median(%v) = %v, want %v", v, got, want)
+		}
+		pos := 0.25 * float64(n-1)
+		i := int(pos)
+		wq := s[i]
+		if i+1 < n {
+			wq += (pos - float64(i)) * (s[i+1] - s[i])
+		}
+		if got := quantile(append([]float64(nil), v...), 0.25); math.Abs(got-wq) > 1e-12 {
+			t.Fatalf("quantile(%v, .25) = %v, want %v", v, got, wq)
+		}
+	}
+}
+
+func sortFloats(v []float64) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}

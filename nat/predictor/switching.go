@@ -1,0 +1,320 @@
+package predictor
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/natgo/nat/nat/rank"
+)
+
+// SwitchingOptions configure adaptive switching. Zero values take the documented defaults.
+type SwitchingOptions struct {
+	// Folds of the cross-validation; default 10 (NAT's).
+	Folds int
+	// Candidates are the models to choose from; default DefaultPool(Seed).
+	Candidates []Spec
+	// Seed drives the fold assignment and seeds the candidates.
+	Seed uint64
+	// Workers is how many folds of one model are fitted at once; default 2. Results do not
+	// depend on it.
+	Workers int
+}
+
+// ModelScore is one candidate's cross-validation result.
+type ModelScore struct {
+	Model string
+	// Tau is Kendall's tau-b between held-out predictions and targets, per fold. A fold
+	// where the predictions (or targets) are all equal scores 0: no ranking ability.
+	Tau []float64
+	// Mean and Std (population) of Tau; Score = Mean - Std is what is maximised.
+	Mean, Std, Score float64
+	// Err is why the candidate could not be scored (it is then never chosen).
+	Err error
+}
+
+// Switching is adaptive switching (Lu et al., NSGANetV2/MSuNAS; used by NAT): it scores every
+// candidate model by k-fold cross-validation, Kendall tau per fold, picks the one maximising
+// mean(tau) - std(tau), refits it on all the data and predicts with it. It needs more samples
+// than features and at least two held-out samples per fold.
+//
+// RBF models are cross-validated from one factorization (exact, see rbfCore.heldOut) and keep
+// that fit if they win; other models are fitted once per fold and the winner once more.
+type Switching struct {
+	opts   SwitchingOptions
+	chosen Predictor
+	winner int
+	scores []ModelScore
+}
+
+// NewSwitching validates opts and returns an unfitted adaptive-switching predictor.
+func NewSwitching(opts SwitchingOptions) (*Switching, error) {
+	if opts.Folds == 0 {
+		opts.Folds = 10
+	}
+	if opts.Folds < 2 {
+		return nil, fmt.Errorf("adaptive-switching: need at least 2 folds, got %d", opts.Folds)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
+	if opts.Candidates == nil {
+		opts.Candidates = DefaultPool()
+	}
+	if len(opts.Candidates) == 0 {
+		return nil, errors.New("adaptive-switching: no candidate models")
+	}
+	for i, c := range opts.Candidates {
+		if c.New == nil || c.Name == "" {
+			return nil, fmt.Errorf("adaptive-switching: candidate %d has no name or constructor", i)
+		}
+	}
+	return &Switching{opts: opts, winner: -1}, nil
+}
+
+func (s *Switching) Name() string { return "adaptive-switching" }
+
+// Choice is the name of the chosen model ("" before Fit).
+func (s *Switching) Choice() string {
+	if s.winner < 0 {
+		return ""
+	}
+	return s.scores[s.winner].Model
+}
+
+// Chosen is the fitted winning model (nil before Fit).
+func (s *Switching) Chosen() Predictor { return s.chosen }
+
+// Scores are the candidates' cross-validation results, in candidate order.
+func (s *Switching) Scores() []ModelScore { return s.scores }
+
+func (s *Switching) Describe() string {
+	if s.chosen == nil {
+		names := make([]string, len(s.opts.Candidates))
+		for i, c := range s.opts.Candidates {
+			names[i] = c.Name
+		}
+		return fmt.Sprintf("adaptive switching over {%s} by %d-fold Kendall tau (unfitted)", strings.Join(names, ", "), s.opts.Folds)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "adaptive switching (%d-fold CV, Kendall tau, argmax mean-std) chose %s:", s.opts.Folds, s.Choice())
+	for _, sc := range s.scores {
+		if sc.Err != nil {
+			fmt.Fprintf(&b, " %s failed (%v);", sc.Model, sc.Err)
+			continue
+		}
+		fmt.Fprintf(&b, " %s %.3f±%.3f;", sc.Model, sc.Mean, sc.Std)
+	}
+	fmt.Fprintf(&b, " winner: %s", s.chosen.Describe())
+	return b.String()
+}
+
+// cvFitter is implemented by models that cross-validate more cheaply than by refitting per
+// fold. fitCV leaves the model fitted on all of (X, y) and returns every sample's prediction
+// by the model fitted without that sample's fold.
+type cvFitter interface {
+	fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error)
+}
+
+// Folds splits a seeded permutation of 0..n-1 into k folds whose sizes differ by at most one
+// (numpy.array_split's rule: the first n mod k folds get the extra sample).
+func Folds(n, k int, seed uint64) [][]int {
+	perm := rand.New(rand.NewPCG(seed, 0x666f6c64)).Perm(n)
+	folds := make([][]int, k)
+	at := 0
+	for f := range folds {
+		size := n / k
+		if f < n%k {
+			size++
+		}
+		folds[f] = perm[at : at+size]
+		at += size
+	}
+	return folds
+}
+
+// Fit cross-validates every candidate, chooses and refits the winner.
+func (s *Switching) Fit(X [][]float64, y []float64) error {
+	m, err := checkFit("adaptive-switching", X, y, 2*s.opts.Folds)
+	if err != nil {
+		return err
+	}
+	n := len(X)
+	if n <= m {
+		return fmt.Errorf("adaptive-switching: fit: %d samples for %d features: needs more samples than features", n, m)
+	}
+	s.chosen, s.winner = nil, -1
+	folds := Folds(n, s.opts.Folds, s.opts.Seed)
+	s.scores = make([]ModelScore, len(s.opts.Candidates))
+	fitted := make([]Predictor, len(s.opts.Candidates))
+	for c, spec := range s.opts.Candidates {
+		sc := &s.scores[c]
+		sc.Model = spec.Name
+		held, model, err := s.crossValidate(spec, X, y, folds)
+		if err != nil {
+			sc.Err = err
+			sc.Score = math.Inf(-1)
+			continue
+		}
+		fitted[c] = model
+		sc.Tau = make([]float64, len(folds))
+		for f, S := range folds {
+			p, t := make([]float64, len(S)), make([]float64, len(S))
+			for q, i := range S {
+				p[q], t[q] = held[i], y[i]
+			}
+			tau, err := rank.KendallTau(p, t)
+			if errors.Is(err, rank.ErrConstant) {
+				tau = 0
+			} else if err != nil {
+				sc.Err = fmt.Errorf("fold %d: %w", f, err)
+				break
+			}
+			sc.Tau[f] = tau
+		}
+		if sc.Err != nil {
+			sc.Score = math.Inf(-1)
+			continue
+		}
+		sc.Mean, sc.Std = meanStdPop(sc.Tau)
+		sc.Score = sc.Mean - sc.Std
+	}
+	for c, sc := range s.scores {
+		if sc.Err == nil && (s.winner < 0 || sc.Score > s.scores[s.winner].Score) {
+			s.winner = c
+		}
+	}
+	if s.winner < 0 {
+		var msgs []string
+		for _, sc := range s.scores {
+			msgs = append(msgs, fmt.Sprintf("%s: %v", sc.Model, sc.Err))
+		}
+		return fmt.Errorf("adaptive-switching: fit: every candidate failed: %s", strings.Join(msgs, "; "))
+	}
+	if fitted[s.winner] != nil {
+		s.chosen = fitted[s.winner]
+		return nil
+	}
+	spec := s.opts.Candidates[s.winner]
+	model, err := spec.New(s.opts.Seed)
+	if err == nil {
+		err = model.Fit(X, y)
+	}
+	if err != nil {
+		s.winner = -1
+		return fmt.Errorf("adaptive-switching: refitting the winner %s on all data: %w", spec.Name, err)
+	}
+	s.chosen = model
+	return nil
+}
+
+// crossValidate returns every sample's held-out prediction for one candidate, and the model
+// fitted on all data when the cross-validation produced it for free (else nil).
+func (s *Switching) crossValidate(spec Spec, X [][]float64, y []float64, folds [][]int) ([]float64, Predictor, error) {
+	model, err := spec.New(s.opts.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cv, ok := model.(cvFitter); ok {
+		held, err := cv.fitCV(X, y, folds)
+		if err != nil {
+			return nil, nil, err
+		}
+		return held, model, nil
+	}
+	held := make([]float64, len(y))
+	errs := make([]error, len(folds))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(s.opts.Workers, len(folds)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				f := int(next.Add(1) - 1)
+				if f >= len(folds) {
+					return
+				}
+				errs[f] = s.fitFold(spec, X, y, folds[f], held)
+			}
+		}()
+	}
+	wg.Wait()
+	for f, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+	}
+	return held, nil, nil
+}
+
+// fitFold fits a fresh instance without the samples in test and writes its predictions for
+// them into held.
+func (s *Switching) fitFold(spec Spec, X [][]float64, y []float64, test []int, held []float64) error {
+	out := make(map[int]bool, len(test))
+	for _, i := range test {
+		out[i] = true
+	}
+	trX, trY := make([][]float64, 0, len(y)-len(test)), make([]float64, 0, len(y)-len(test))
+	teX := make([][]float64, len(test))
+	for i := range y {
+		if !out[i] {
+			trX, trY = append(trX, X[i]), append(trY, y[i])
+		}
+	}
+	for q, i := range test {
+		teX[q] = X[i]
+	}
+	model, err := spec.New(s.opts.Seed)
+	if err != nil {
+		return err
+	}
+	if err := model.Fit(trX, trY); err != nil {
+		return err
+	}
+	p, err := model.Predict(teX)
+	if err != nil {
+		return err
+	}
+	for q, i := range test {
+		held[i] = p[q]
+	}
+	return nil
+}
+
+func meanStdPop(v []float64) (float64, float64) {
+	mu := 0.0
+	for _, x := range v {
+		mu += x
+	}
+	mu /= float64(len(v))
+	ss := 0.0
+	for _, x := range v {
+		ss += (x - mu) * (x - mu)
+	}
+	return mu, math.Sqrt(ss / float64(len(v)))
+}
+
+// Predict predicts with the chosen model.
+func (s *Switching) Predict(X [][]float64) ([]float64, error) {
+	if s.chosen == nil {
+		return nil, fmt.Errorf("adaptive-switching: predict: %w", ErrNotFitted)
+	}
+	return s.chosen.Predict(X)
+}
+
+// PredictStd predicts with the chosen model's uncertainty, if it has one.
+func (s *Switching) PredictStd(X [][]float64) (mean, std []float64, err error) {
+	if s.chosen == nil {
+		return nil, nil, fmt.Errorf("adaptive-switching: predict: %w", ErrNotFitted)
+	}
+	u, ok := s.chosen.(Uncertain)
+	if !ok {
+		return nil, nil, fmt.Errorf("adaptive-switching: the chosen model %s has no uncertainty estimate", s.Choice())
+	}
+	return u.PredictStd(X)
+}
