@@ -30,20 +30,11 @@ func runEvaluate(ctx context.Context, e *env, args []string) error { return notB
 func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat hardware lut build")
 }
-func runHardwarePredict(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat hardware predict")
-}
 func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat hardware validate")
 }
 func runScript(ctx context.Context, e *env, args []string) error { return notBuilt("nat run") }
 func runREPL(ctx context.Context, e *env, args []string) error   { return notBuilt("nat repl") }
-func runKernelInstall(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat kernel install")
-}
-func runKernelStart(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat kernel start")
-}
 func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
 func runArchiveShow(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat archive show")

@@ -342,7 +342,11 @@ func (r *Relay) resolve(ctx context.Context, out kernel.Output) (command, env []
 	if moduleDir == "" {
 		moduleDir = os.Getenv("NAT_MODULE_DIR")
 	}
-	fmt.Fprintln(out.Stderr, "building GoNB (go tool gonb; the first time takes a minute)...")
+	// `go tool -n gonb` answers at once from the build cache; tell the user when it compiles.
+	slow := time.AfterFunc(2*time.Second, func() {
+		fmt.Fprintln(out.Stderr, "building GoNB (go tool gonb, first use: about a minute)...")
+	})
+	defer slow.Stop()
 	tool := exec.CommandContext(ctx, "go", "tool", "-n", "gonb")
 	tool.Dir = moduleDir
 	var stderr bytes.Buffer
