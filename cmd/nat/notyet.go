@@ -33,8 +33,8 @@ func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
 func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat hardware validate")
 }
-func runScript(ctx context.Context, e *env, args []string) error { return notBuilt("nat run") }
-func runREPL(ctx context.Context, e *env, args []string) error   { return notBuilt("nat repl") }
+func runScript(ctx context.Context, e *env, args []string) error   { return notBuilt("nat run") }
+func runREPL(ctx context.Context, e *env, args []string) error     { return notBuilt("nat repl") }
 func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
 func runArchiveShow(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat archive show")
