@@ -1,0 +1,139 @@
+package operators
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+
+	"github.com/natgo/nat/nat/moea"
+)
+
+// TournamentSelect picks n groups of parents (each of size parents) by tournaments of size
+// pressure, as pymoo's TournamentSelection does: competitors are drawn from concatenated random
+// permutations of 0..popSize-1 so that every individual competes about equally often, and
+// winner(a, b) returns the index (a or b) that wins a duel. Larger tournaments fold winner over
+// the competitors.
+func TournamentSelect(r *rand.Rand, popSize, n, parents, pressure int, winner func(a, b int) int) [][]int {
+	need := n * parents * pressure
+	perm := make([]int, 0, need+popSize)
+	for len(perm) < need {
+		p := r.Perm(popSize)
+		perm = append(perm, p...)
+	}
+	out := make([][]int, n)
+	flat := make([]int, n*parents)
+	k := 0
+	for i := range out {
+		out[i] = flat[i*parents : (i+1)*parents : (i+1)*parents]
+		for j := range out[i] {
+			w := perm[k]
+			for t := 1; t < pressure; t++ {
+				w = winner(w, perm[k+t])
+			}
+			k += pressure
+			out[i][j] = w
+		}
+	}
+	return out
+}
+
+// DuplicateSet remembers variable vectors exactly (bit for bit, with -0 equal to +0), the
+// duplicate test pymoo applies with its 1e-16 tolerance. NAT's genomes are integers, for which
+// exact equality is the only meaningful test.
+type DuplicateSet struct {
+	seen map[string]struct{}
+	buf  []byte
+}
+
+// NewDuplicateSet returns a set holding the variables of pop.
+func NewDuplicateSet(pop moea.Population) *DuplicateSet {
+	d := &DuplicateSet{seen: make(map[string]struct{}, 2*len(pop))}
+	for _, ind := range pop {
+		d.Add(ind.X)
+	}
+	return d
+}
+
+func (d *DuplicateSet) key(x []float64) []byte {
+	d.buf = d.buf[:0]
+	for _, v := range x {
+		if v == 0 {
+			v = 0 // folds -0 into +0
+		}
+		d.buf = binary.LittleEndian.AppendUint64(d.buf, math.Float64bits(v))
+	}
+	return d.buf
+}
+
+// Add records x and reports whether it was new.
+func (d *DuplicateSet) Add(x []float64) bool {
+	k := d.key(x)
+	if _, ok := d.seen[string(k)]; ok {
+		return false
+	}
+	d.seen[string(k)] = struct{}{}
+	return true
+}
+
+// Contains reports whether x was recorded.
+func (d *DuplicateSet) Contains(x []float64) bool {
+	_, ok := d.seen[string(d.key(x))]
+	return ok
+}
+
+// Mating produces offspring as pymoo's Mating does: binary tournament selection of parent
+// pairs, crossover, mutation, repair (the problem's hook), and elimination of duplicates (among
+// the offspring and against the parent population) repeated until enough unique offspring exist
+// or MaxIterations rounds have passed.
+type Mating struct {
+	Crossover Crossover
+	Mutation  Mutation
+	// MaxIterations bounds the rounds spent replacing duplicates (default 100, pymoo's). When
+	// the space is nearly exhausted fewer offspring than asked may come back.
+	MaxIterations int
+	// KeepDuplicates turns duplicate elimination off.
+	KeepDuplicates bool
+}
+
+// Offspring returns up to n new individuals (unevaluated) made from pop; winner decides binary
+// tournaments between population indices.
+func (m *Mating) Offspring(ctx context.Context, run *moea.Run, pop moea.Population, n int, winner func(a, b int) int) (moea.Population, error) {
+	lower, upper := run.Lower(), run.Upper()
+	nv := len(lower)
+	var dup *DuplicateSet
+	if !m.KeepDuplicates {
+		dup = NewDuplicateSet(pop)
+	}
+	maxIter := m.MaxIterations
+	if maxIter <= 0 {
+		maxIter = 100
+	}
+	off := make(moea.Population, 0, n)
+	for iter := 0; len(off) < n && iter < maxIter; iter++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		remaining := n - len(off)
+		matings := (remaining + 1) / 2
+		parents := TournamentSelect(run.Rand, len(pop), matings, 2, 2, winner)
+		buf := make([]float64, 2*matings*nv)
+		for k, pp := range parents {
+			c1 := buf[(2*k)*nv : (2*k+1)*nv : (2*k+1)*nv]
+			c2 := buf[(2*k+1)*nv : (2*k+2)*nv : (2*k+2)*nv]
+			m.Crossover.Cross(run.Rand, lower, upper, pop[pp[0]].X, pop[pp[1]].X, c1, c2)
+			for _, c := range [][]float64{c1, c2} {
+				m.Mutation.Mutate(run.Rand, lower, upper, c)
+				run.Repair(c)
+				if len(off) == n {
+					break
+				}
+				if dup != nil && !dup.Add(c) {
+					continue
+				}
+				off = append(off, &moea.Individual{X: c})
+			}
+		}
+	}
+	return off, nil
+}

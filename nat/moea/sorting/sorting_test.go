@@ -1,0 +1,109 @@
+package sorting
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// bruteFronts peels fronts by the definition: a row is in the next front if no remaining row
+// dominates it.
+func bruteFronts(F [][]float64) []int {
+	rank := make([]int, len(F))
+	left := map[int]bool{}
+	for i := range F {
+		left[i] = true
+	}
+	for r := 0; len(left) > 0; r++ {
+		var front []int
+		for i := range left {
+			dominated := false
+			for j := range left {
+				if Dominates(F[j], F[i]) {
+					dominated = true
+					break
+				}
+			}
+			if !dominated {
+				front = append(front, i)
+			}
+		}
+		for _, i := range front {
+			rank[i] = r
+			delete(left, i)
+		}
+	}
+	return rank
+}
+
+func TestNonDominatedSortMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		m := 2 + r.IntN(4)
+		n := 1 + r.IntN(60)
+		F := make([][]float64, n)
+		for i := range F {
+			F[i] = make([]float64, m)
+			for k := range F[i] {
+				F[i][k] = float64(r.IntN(5)) // coarse values: ties and duplicates
+			}
+		}
+		fronts, rank := NonDominatedSort(F, 0)
+		want := bruteFronts(F)
+		for i := range F {
+			if rank[i] != want[i] {
+				t.Fatalf("trial %d: row %d %v has rank %d, want %d", trial, i, F[i], rank[i], want[i])
+			}
+		}
+		total := 0
+		for k, f := range fronts {
+			for _, i := range f {
+				if rank[i] != k {
+					t.Fatalf("row %d listed in front %d but ranked %d", i, k, rank[i])
+				}
+			}
+			total += len(f)
+		}
+		if total != n {
+			t.Fatalf("fronts hold %d rows, want %d", total, n)
+		}
+	}
+}
+
+func TestNonDominatedSortStopsAfter(t *testing.T) {
+	F := [][]float64{{1, 1}, {2, 2}, {3, 3}, {4, 4}, {0, 5}}
+	fronts, rank := NonDominatedSort(F, 3)
+	// Fronts: {0,4}, {1}, {2}, {3}; the first two hold 3 rows.
+	if len(fronts) != 2 || rank[2] != -1 || rank[3] != -1 || rank[1] != 1 {
+		t.Fatalf("fronts %v rank %v; want two fronts and rows 2, 3 unranked", fronts, rank)
+	}
+}
+
+func TestDominance(t *testing.T) {
+	if !Dominates([]float64{1, 2}, []float64{1, 3}) || Dominates([]float64{1, 2}, []float64{1, 2}) ||
+		Dominates([]float64{1, 3}, []float64{2, 2}) {
+		t.Error("Dominates is wrong")
+	}
+	if !ConstrainedDominates([]float64{9, 9}, 0, []float64{1, 1}, 0.5) {
+		t.Error("a feasible point must dominate an infeasible one")
+	}
+	if !ConstrainedDominates([]float64{9, 9}, 0.1, []float64{1, 1}, 0.5) {
+		t.Error("the smaller violation must dominate")
+	}
+	if ConstrainedDominates([]float64{1, 1}, 0.5, []float64{9, 9}, 0.5) {
+		t.Error("equal violations must not dominate")
+	}
+}
+
+func TestCrowdingDistance(t *testing.T) {
+	// Points on a line from (0,4) to (4,0): extremes infinite; interior (gap/4 + gap/4)/2.
+	F := [][]float64{{0, 4}, {1, 3}, {3, 1}, {4, 0}}
+	cd := CrowdingDistance(F)
+	if !math.IsInf(cd[0], 1) || !math.IsInf(cd[3], 1) {
+		t.Errorf("extremes %v, want +Inf", cd)
+	}
+	// Row 1: neighbours 0 and 3 in f1 -> 3/4; the same in f2 -> 3/4; sum 1.5 over M=2 -> 0.75.
+	if math.Abs(cd[1]-0.75) > 1e-15 || math.Abs(cd[2]-0.75) > 1e-15 {
+		t.Errorf("interior %v, want 0.75", cd[1:3])
+	}
+}
