@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/shapes"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads best unqualified
 )
 
@@ -67,14 +69,15 @@ func Depthwise(x, kernel *Node, stride int) *Node {
 	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
 	xp := PadHW(x, p)
 	kflat := Reshape(kernel, k*k, c)
+	b := dims[0]
 	var sum *Node
 	for i := 0; i < k; i++ {
 		// Slice the rows once per kernel row, then the columns per kernel column.
 		rows := Slice(xp, AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange(), AxisRange())
 		for j := 0; j < k; j++ {
 			tap := Slice(rows, AxisRange(), AxisRange(), AxisRange(j, j+stride*(wo-1)+1).Stride(stride), AxisRange())
-			wt := Reshape(Slice(kflat, AxisElem(i*k+j), AxisRange()), 1, 1, 1, c)
-			term := Mul(tap, wt)
+			wt := Slice(kflat, AxisElem(i*k+j), AxisRange()) // [1,C]
+			term := Reshape(Mul(Reshape(tap, b*ho*wo, c), BroadcastRows(wt, b*ho*wo)), b, ho, wo, c)
 			if sum == nil {
 				sum = term
 			} else {
@@ -109,12 +112,31 @@ func Conv2D(x, w *Node, k, stride int) *Node {
 	return Reshape(y, b, ho, wo, w.Shape().Dimensions[1])
 }
 
+// BroadcastRows repeats a row vector w [1,C] (or [C]) to [n,C] as the outer product
+// ones[n,1] @ w. On the Go backend an element-wise op against a broadcast operand runs a slow
+// index iterator, and the gradient of a broadcast is a slow ReduceSum; through MatMul, the
+// forward is a copy-speed kernel and the gradient (ones[1,n] @ g) a fast column sum.
+func BroadcastRows(w *Node, n int) *Node {
+	c := w.Shape().Size()
+	ones := Ones(w.Graph(), shapes.Make(w.DType(), n, 1))
+	return MatMul(ones, Reshape(w, 1, c))
+}
+
+// ColumnSums sums x [N,C] over its rows as ones[1,N] @ x -> [C], for the same reason.
+func ColumnSums(x *Node) *Node {
+	d := x.Shape().Dimensions
+	ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, d[0]))
+	return Reshape(MatMul(ones, x), d[1])
+}
+
 // BatchStats returns the per-channel mean and (biased) variance of x [B,H,W,C] over B, H and W.
 func BatchStats(x *Node) (mean, variance *Node) {
-	mean = ReduceMean(x, 0, 1, 2)
-	c := x.Shape().Dimensions[3]
-	centred := Sub(x, Reshape(mean, 1, 1, 1, c))
-	variance = ReduceMean(Square(centred), 0, 1, 2)
+	d := x.Shape().Dimensions
+	n, c := d[0]*d[1]*d[2], d[3]
+	flat := Reshape(x, n, c)
+	mean = MulScalar(ColumnSums(flat), 1.0/float64(n))
+	centred := Sub(flat, BroadcastRows(mean, n))
+	variance = MulScalar(ColumnSums(Square(centred)), 1.0/float64(n))
 	return mean, variance
 }
 
@@ -134,15 +156,13 @@ func BatchNormInfer(x, gamma, beta, mean, variance *Node) *Node {
 }
 
 func scaleShift(x, gamma, beta, mean, variance *Node) *Node {
-	c := x.Shape().Dimensions[x.Rank()-1]
+	dims := x.Shape().Dimensions
+	c := dims[len(dims)-1]
+	n := x.Shape().Size() / c
 	a := Mul(gamma, Rsqrt(AddScalar(variance, BNEpsilon)))
 	b := Sub(beta, Mul(mean, a))
-	shape := make([]int, x.Rank())
-	for i := range shape {
-		shape[i] = 1
-	}
-	shape[len(shape)-1] = c
-	return Add(Mul(x, Reshape(a, shape...)), Reshape(b, shape...))
+	flat := Reshape(x, n, c)
+	return Reshape(Add(Mul(flat, BroadcastRows(a, n)), BroadcastRows(b, n)), dims...)
 }
 
 // ReLU6 is min(max(x,0),6).
@@ -198,5 +218,9 @@ func SqueezeExcite(x, w1, b1, w2, b2 *Node) *Node {
 	pooled := ReduceMean(x, 1, 2) // [B,C]
 	s := ReLU(Linear(pooled, w1, b1))
 	gate := HSigmoid(Linear(s, w2, b2))
-	return Mul(x, Reshape(gate, dims[0], 1, 1, dims[3]))
+	// Broadcast the gate over H*W with a batched outer product (see BroadcastRows for why).
+	b, hw, c := dims[0], dims[1]*dims[2], dims[3]
+	ones := Ones(x.Graph(), shapes.Make(x.DType(), b, hw, 1))
+	gateHW := DotGeneral(ones, []int{2}, []int{0}, Reshape(gate, b, 1, c), []int{1}, []int{0}) // [B,HW,C]
+	return Mul(x, Reshape(gateHW, dims...))
 }
