@@ -135,6 +135,12 @@ func explainCompile(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "undefined: "):
 		return msg
+	case strings.HasPrefix(msg, "cannot convert ") && !strings.Contains(msg, "\n"):
+		// yaegi's wording for an assignment or argument of the wrong type.
+		if x, t, ok := strings.Cut(strings.TrimPrefix(msg, "cannot convert "), " to "); ok {
+			return fmt.Sprintf("cannot use %s as %s value", x, t)
+		}
+		return msg
 	case strings.Contains(msg, "redeclared in this block"):
 		return msg + " (a name can be declared once per session; assign with = to change it)"
 	}
@@ -142,9 +148,9 @@ func explainCompile(msg string) string {
 }
 
 func canceledError(err error, pos token.Position) *Error {
-	msg := "evaluation canceled"
+	msg := "evaluation canceled while running this statement"
 	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "evaluation stopped: time limit exceeded"
+		msg = "evaluation stopped: time limit exceeded while running this statement"
 	}
 	return &Error{Kind: Canceled, Pos: pos, Msg: msg, err: err}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 
+	"github.com/natgo/nat/dsl"
 	"github.com/natgo/nat/dsl/display"
 	"github.com/natgo/nat/dsl/symbols"
 )
@@ -160,6 +161,9 @@ type Session struct {
 	pending  map[string]bool
 	declared map[string]bool // names the user declared, for completion
 	n        int             // evaluations so far
+
+	// units are the syntax trees of every unit compiled so far, to refine panic positions.
+	units []ast.Node
 
 	// Per-evaluation state, set under mu.
 	cur *evaluation
@@ -346,7 +350,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 	var units []ast.Node
 	s.pending = map[string]bool{}
 	if u, ok := unit(src, segs, segImport); ok || len(s.named) > 0 {
-		f, err := parser.ParseFile(s.in.FileSet(), name, "package main\n"+s.priorImports()+u, parser.ParseComments)
+		f, err := parser.ParseFile(s.in.FileSet(), unitName(name), "package main\n"+s.priorImports()+u, parser.ParseComments)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
@@ -355,7 +359,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 		}
 	}
 	if u, ok := unit(src, segs, segDecl); ok {
-		f, err := parser.ParseFile(s.in.FileSet(), name, "package main\n"+u, parser.ParseComments)
+		f, err := parser.ParseFile(s.in.FileSet(), unitName(name), "package main\n"+u, parser.ParseComments)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
@@ -377,19 +381,19 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 			return s.syntaxError(err, src)
 		}
 		s.noteStmts(body)
-		if es, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && len(body.List) == len(stmts) {
-			if _, isParen := es.X.(*ast.ParenExpr); !isParen || true {
-				lastExpr = &stmts[len(stmts)-1]
-				stmts = stmts[:len(stmts)-1]
-				if len(stmts) > 0 {
-					if body, err = parseBlock(s.in.FileSet(), name, src, stmts); err != nil {
-						return s.syntaxError(err, src)
-					}
-				}
-			}
+		if _, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && len(body.List) == len(stmts) {
+			lastExpr = &stmts[len(stmts)-1]
+			stmts = stmts[:len(stmts)-1]
 		}
-		if len(stmts) > 0 {
-			units = append(units, body)
+		// Each statement is its own unit: yaegi locates a run-time panic by searching the
+		// enclosing unit for a node like the one that failed, and the first such node of a
+		// long block is often on another line.
+		for _, st := range stmts {
+			b, err := parseBlock(s.in.FileSet(), name, src, []segment{st})
+			if err != nil {
+				return s.syntaxError(err, src)
+			}
+			units = append(units, b)
 		}
 	}
 	for i, u := range units {
@@ -409,7 +413,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 // parseBlock parses statement segments as the body of a function, each at its own position.
 func parseBlock(fset *token.FileSet, name, src string, stmts []segment) (*ast.BlockStmt, error) {
 	u, _ := unit(src, stmts, segStmt)
-	f, err := parser.ParseFile(fset, name, "package main\nfunc main() {"+u+"\n}", parser.ParseComments)
+	f, err := parser.ParseFile(fset, unitName(name), "package main\nfunc main() {"+u+"\n}", parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -420,11 +424,12 @@ func parseBlock(fset *token.FileSet, name, src string, stmts []segment) (*ast.Bl
 // expression with no value or several (a call such as fmt.Println) is run for its effects.
 func (s *Session) runExpr(ctx context.Context, name, src string, seg segment, res *Result) error {
 	text := src[seg.start:seg.end]
-	wrapped := "package main\nfunc main() {\n__nat.Show(" + lineDirective(seg.pos) + text + ",\n)\n}"
-	f, err := parser.ParseFile(s.in.FileSet(), name, wrapped, parser.ParseComments)
+	// The directives place both the call of Show and the expression at the expression's position.
+	wrapped := "package main\nfunc main() {" + lineDirective(seg.pos) + "__nat.Show(" + blockDirective(seg.pos) + text + ",\n)\n}"
+	f, err := parser.ParseFile(s.in.FileSet(), unitName(name), wrapped, parser.ParseComments)
 	if err == nil {
 		if prog, cerr := s.compile(f.Decls[0].(*ast.FuncDecl).Body); cerr == nil {
-			if err := s.execute(ctx, prog); err != nil {
+			if err := s.execute(ctx, prog, seg.pos); err != nil {
 				return err
 			}
 			if s.cur.hasShown && len(s.cur.shown) == 1 {
@@ -567,7 +572,23 @@ func (s *Session) run(ctx context.Context, n ast.Node) error {
 	if err != nil {
 		return err
 	}
-	return s.execute(ctx, prog)
+	return s.execute(ctx, prog, s.unitPos(n))
+}
+
+// unitPos is where a unit starts in the user's source: the position a canceled evaluation
+// reports (the statement that was running, since every statement is its own unit).
+func (s *Session) unitPos(n ast.Node) token.Position {
+	switch n := n.(type) {
+	case *ast.BlockStmt:
+		if len(n.List) > 0 {
+			return s.in.FileSet().Position(n.List[0].Pos())
+		}
+	case *ast.File:
+		if len(n.Decls) > 0 {
+			return s.in.FileSet().Position(n.Decls[len(n.Decls)-1].Pos())
+		}
+	}
+	return token.Position{}
 }
 
 // compile compiles a unit, turning the interpreter's own panics into errors.
@@ -578,8 +599,17 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 		}
 	}()
 	prog, err = s.in.CompileAST(n)
+	if err == nil {
+		s.units = append(s.units, n)
+	}
 	if err != nil {
 		e := compileError(err)
+		if m, ok := strings.CutPrefix(e.Msg, "undefined method: "); ok {
+			e.Msg = "undefined field or method: " + m
+			if sel := findSelector(n, s.in.FileSet(), e.Pos, m); sel != nil {
+				e.Pos = s.in.FileSet().Position(sel.Sel.Pos())
+			}
+		}
 		if strings.Contains(e.Msg, "constant definition loop") || strings.Contains(e.Msg, "undefined type") {
 			if id := s.findUndefined(n); id != nil {
 				e.Pos, e.Msg = s.in.FileSet().Position(id.Pos()), "undefined: "+id.Name
@@ -591,9 +621,9 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 }
 
 // execute runs a compiled unit under ctx and converts panics into positioned errors.
-func (s *Session) execute(ctx context.Context, prog *interp.Program) (err error) {
+func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Position) (err error) {
 	if err := ctx.Err(); err != nil {
-		return canceledError(err, token.Position{})
+		return canceledError(err, at)
 	}
 	s.cur.panicPos, s.cur.panicFunc = nil, nil
 	defer func() {
@@ -607,7 +637,7 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program) (err error)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if ctx.Err() != nil {
-			return canceledError(err, token.Position{})
+			return canceledError(err, at)
 		}
 	}
 	var p interp.Panic
@@ -624,30 +654,39 @@ func (s *Session) runtimeError(v any, stack []byte) *Error {
 	if err, ok := v.(error); ok {
 		e.err = err
 	}
+	e.Msg = panicMessage(v)
 	if len(e.Trace) > 0 {
+		match := panicKind(v, e.Msg)
+		e.Trace = append([]token.Position(nil), e.Trace...)
+		for i := range e.Trace {
+			e.Trace[i] = s.refine(e.Trace[i], match)
+			// Outer frames are calls.
+			match = func(n ast.Node, _ *Session) bool { _, ok := n.(*ast.CallExpr); return ok }
+		}
 		e.Pos = e.Trace[0]
 	}
-	e.Msg = panicMessage(v)
 	_ = stack
 	return e
 }
 
 // panicMessage words a panic value for the user.
 func panicMessage(v any) string {
-	switch x := v.(type) {
-	case error:
-		msg := x.Error()
-		if strings.HasPrefix(msg, "runtime error: ") {
-			if strings.Contains(msg, "nil pointer dereference") {
-				return "runtime error: nil pointer dereference (a pointer, map or interface value is nil here)"
-			}
-			return msg
-		}
-		return "panic: " + msg
-	case string:
-		return "panic: " + x
+	if ue, ok := v.(*dsl.UsageError); ok {
+		return ue.Error()
 	}
-	return fmt.Sprintf("panic: %v", v)
+	msg := fmt.Sprint(v)
+	if err, ok := v.(error); ok {
+		msg = err.Error()
+	}
+	switch {
+	case strings.Contains(msg, "slice index out of range"), strings.Contains(msg, "array index out of range"):
+		return "runtime error: index out of range"
+	case strings.Contains(msg, "on zero Value"), strings.Contains(msg, "call of nil function"), strings.Contains(msg, "nil pointer dereference"):
+		return "runtime error: nil pointer dereference (a pointer, func, map or interface value is nil here)"
+	case strings.HasPrefix(msg, "runtime error: "):
+		return msg
+	}
+	return "panic: " + msg
 }
 
 // unsupportedError explains a panic of the interpreter's compiler. In yaegi v0.16.1 the known

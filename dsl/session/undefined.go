@@ -2,6 +2,7 @@ package session
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"path"
 	"strconv"
@@ -29,6 +30,8 @@ func (s *Session) findUndefined(n ast.Node) *ast.Ident {
 	skip := map[*ast.Ident]bool{}
 	ast.Inspect(n, func(x ast.Node) bool {
 		switch x := x.(type) {
+		case *ast.File:
+			skip[x.Name] = true
 		case *ast.FuncDecl:
 			known[x.Name.Name] = true
 		case *ast.Field:
@@ -108,4 +111,23 @@ func (s *Session) addImportNames(key string, known map[string]bool) {
 	default:
 		known[name] = true
 	}
+}
+
+// findSelector finds the selector x.name at or after pos (yaegi reports an undefined method at
+// the start of the statement).
+func findSelector(n ast.Node, fset *token.FileSet, pos token.Position, name string) *ast.SelectorExpr {
+	var found *ast.SelectorExpr
+	ast.Inspect(n, func(x ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		if sel, ok := x.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
+			p := fset.Position(sel.Pos())
+			if p.Filename == pos.Filename && (p.Line > pos.Line || (p.Line == pos.Line && p.Column >= pos.Column)) {
+				found = sel
+			}
+		}
+		return true
+	})
+	return found
 }

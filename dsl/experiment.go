@@ -1,0 +1,220 @@
+package dsl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/nat/data"
+)
+
+// DatasetRef names a target task's data: a built-in dataset or an image folder. Nothing is
+// loaded until a run needs it.
+type DatasetRef struct {
+	Name   string // "mnist", "fashion-mnist", or the folder's path
+	Folder bool   // an image folder (one sub-folder per class)
+	// MaxTrain and MaxTest, when positive, keep only that many samples (quick experiments).
+	MaxTrain, MaxTest int
+}
+
+// Dataset names a built-in dataset: "mnist" or "fashion-mnist".
+func Dataset(name string) DatasetRef {
+	switch name {
+	case "mnist", "fashion-mnist":
+		return DatasetRef{Name: name}
+	}
+	misuse("Dataset", "unknown dataset %q; known: mnist, fashion-mnist (or ImageFolder(path) for your own images)", name)
+	return DatasetRef{}
+}
+
+// ImageFolder names a dataset of images stored one sub-folder per class.
+func ImageFolder(path string) DatasetRef {
+	if path == "" {
+		misuse("ImageFolder", "empty path")
+	}
+	return DatasetRef{Name: path, Folder: true}
+}
+
+// Limit keeps only the first train and test samples (0 keeps all).
+func (d DatasetRef) Limit(train, test int) DatasetRef {
+	d.MaxTrain, d.MaxTest = train, test
+	return d
+}
+
+// Load reads the dataset into memory.
+func (d DatasetRef) Load() (train, test *data.Dataset, err error) {
+	opt := data.LoadOptions{MaxTrain: d.MaxTrain, MaxTest: d.MaxTest}
+	if d.Folder {
+		return data.LoadFolder(d.Name, opt.Folder)
+	}
+	return data.Load(d.Name, opt)
+}
+
+func (d DatasetRef) String() string {
+	kind := "dataset"
+	if d.Folder {
+		kind = "image folder"
+	}
+	s := fmt.Sprintf("%s %s", kind, d.Name)
+	if d.MaxTrain > 0 || d.MaxTest > 0 {
+		s += fmt.Sprintf(" (first %d train, %d test)", d.MaxTrain, d.MaxTest)
+	}
+	return s
+}
+
+// PredictorSettings choose the accuracy predictor (surrogate).
+type PredictorSettings struct {
+	// Model: "as" (adaptive switching, default), "rbf", "rbf-ensemble", "kriging", "trees", "mlp".
+	Model string
+}
+
+// SearchSettings configure the evolutionary search and the transfer loop. Zero fields take the
+// defaults of NAT's paper, documented per field.
+type SearchSettings struct {
+	Population  int // NSGA-III population; default 100
+	Generations int // generations per search; default 100
+	Iterations  int // transfer iterations; default 30
+	Candidates  int // subnets evaluated for real per iteration; default 8
+	Seed        uint64
+}
+
+// Defaults returns the settings with zero fields set to their defaults.
+func (s SearchSettings) Defaults() SearchSettings {
+	if s.Population == 0 {
+		s.Population = 100
+	}
+	if s.Generations == 0 {
+		s.Generations = 100
+	}
+	if s.Iterations == 0 {
+		s.Iterations = 30
+	}
+	if s.Candidates == 0 {
+		s.Candidates = 8
+	}
+	return s
+}
+
+// Experiment is everything a run needs.
+type Experiment struct {
+	Name        string
+	Space       *Space
+	Data        DatasetRef
+	Objectives  ObjectiveList
+	Constraints ConstraintList
+	Predictor   PredictorSettings
+	Search      SearchSettings
+	// Dir is where the run's archive goes (resumed when it exists).
+	Dir string
+}
+
+var knownModels = []string{"as", "rbf", "rbf-ensemble", "kriging", "trees", "mlp"}
+
+// Validate checks the experiment and names the first problem.
+func (e Experiment) Validate() error {
+	var errs []string
+	if e.Space == nil || e.Space.s == nil {
+		errs = append(errs, "no search space (set Space: MobileNetV3() or another)")
+	}
+	if len(e.Objectives) == 0 {
+		errs = append(errs, "no objectives (set Objectives: Objectives(Maximize(Top1()), Minimize(MAdds())))")
+	}
+	if m := e.Predictor.Model; m != "" {
+		ok := false
+		for _, k := range knownModels {
+			ok = ok || k == m
+		}
+		if !ok {
+			errs = append(errs, fmt.Sprintf("unknown predictor %q (known: %s)", m, strings.Join(knownModels, ", ")))
+		}
+	}
+	s := e.Search
+	if s.Population < 0 || s.Generations < 0 || s.Iterations < 0 || s.Candidates < 0 {
+		errs = append(errs, "search settings must not be negative")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("experiment %s: %s", e.Name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (e Experiment) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "experiment %s\n  space: %v\n  data: %v\n  objectives: %v\n  constraints: %v\n  predictor: %s\n  search: %+v",
+		e.Name, e.Space, e.Data, e.Objectives, e.Constraints, orDefault(e.Predictor.Model, "as"), e.Search.Defaults())
+	if e.Dir != "" {
+		fmt.Fprintf(&b, "\n  archive: %s", e.Dir)
+	}
+	return b.String()
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// Display shows the experiment as text.
+func (e Experiment) Display() display.Bundle {
+	return display.Bundle{display.TextPlain: []byte(e.String()), display.Markdown: []byte("```\n" + e.String() + "\n```\n")}
+}
+
+// Transfer runs NAT on the experiment: adapt the supernet to the target data while searching
+// the Pareto front of the objectives.
+func Transfer(e Experiment) (*Result, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return nil, notBuilt("Transfer: the transfer loop (nat/transfer)")
+}
+
+// Search runs the many-objective search of the experiment with the accuracy predictor, without
+// adapting the supernet.
+func Search(e Experiment) (*Result, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return nil, notBuilt("Search: surrogate-assisted search over a supernet (nat/transfer)")
+}
+
+// Evaluate measures subnets on every objective of the experiment and checks its constraints.
+// Cost metrics (MAdds, Params, Latency on a table, Custom) are computed now; top-1 needs the
+// supernet and reports that it is not built yet.
+func Evaluate(e Experiment, archs ...Arch) (*Result, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	if len(archs) == 0 {
+		return nil, errors.New("Evaluate: no subnets given")
+	}
+	r := &Result{Objectives: e.Objectives, Constraints: e.Constraints, space: e.Space}
+	ctx := Context()
+	for _, a := range archs {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		p := Point{Arch: a, Values: map[string]float64{}}
+		for _, o := range e.Objectives {
+			v, err := o.Metric.Measure(e.Space, a)
+			if err != nil {
+				return r, err
+			}
+			p.Values[o.Metric.Name] = v
+		}
+		for _, c := range e.Constraints {
+			v, ok := p.Values[c.Metric.Name]
+			if !ok {
+				var err error
+				if v, err = c.Metric.Measure(e.Space, a); err != nil {
+					return r, err
+				}
+				p.Values[c.Metric.Name] = v
+			}
+			p.Violation += c.Violation(v)
+		}
+		r.Points = append(r.Points, p)
+	}
+	return r, nil
+}
