@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/natgo/nat/nat/cost"
 	"github.com/natgo/nat/nat/hardware"
+	"github.com/natgo/nat/nat/hardware/measure"
 	"github.com/natgo/nat/nat/space"
 )
 
@@ -148,4 +153,233 @@ func spaceFor(name string, t *hardware.LUT) (*space.Space, error) {
 		name = space.NATImageNet
 	}
 	return space.Preset(name)
+}
+
+// measureFlags are the timing flags shared by lut build and validate.
+type measureFlags struct {
+	batch, warmup, repeats *int
+	seed                   *uint64
+}
+
+func addMeasureFlags(fs *flag.FlagSet, defaultNote string) measureFlags {
+	return measureFlags{
+		batch:   fs.Int("batch", 0, "images per run (default 1"+defaultNote+")"),
+		warmup:  fs.Int("warmup", 0, "untimed runs before timing (default 10"+defaultNote+")"),
+		repeats: fs.Int("repeats", 0, "timed runs; the median is kept (default 30"+defaultNote+")"),
+		seed:    fs.Uint64("seed", 1, "seed of the random weights and inputs (and of the sampled subnets)"),
+	}
+}
+
+func (m measureFlags) options() hardware.MeasureOptions {
+	return hardware.MeasureOptions{Batch: *m.batch, Warmup: *m.warmup, Repeats: *m.repeats}
+}
+
+func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "hardware lut build", "nat hardware lut build --space NAME --out FILE.parquet|FILE.yaml [--name N] [--batch 1] [--warmup 10] [--repeats 30] [--fresh]")
+	spaceName := fs.String("space", "", "search space preset whose every layer configuration is measured: "+fmt.Sprint(space.PresetNames()))
+	out := fs.String("out", "", "table file to write: Parquet (.parquet) or the published YAML format (.yaml)")
+	name := fs.String("name", "", "table name (default <space>-gomlx-<backend>)")
+	fresh := fs.Bool("fresh", false, "measure everything again even if --out holds part of this table (by default an interrupted build resumes)")
+	mf := addMeasureFlags(fs, "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("hardware lut build: unexpected arguments %v", fs.Args())
+	}
+	if *spaceName == "" || *out == "" {
+		fs.Usage()
+		return errors.New("hardware lut build: give --space and --out")
+	}
+	sp, err := space.Preset(*spaceName)
+	if err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
+	}
+	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed})
+	if err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
+	}
+	opt := hardware.BuildOptions{Name: *name, Measure: mf.options()}
+	if opt.Name == "" {
+		opt.Name = sp.Name + "-gomlx-go"
+	}
+	if !*fresh {
+		if _, err := os.Stat(*out); err == nil {
+			prev, err := hardware.Load(*out)
+			if err != nil {
+				return fmt.Errorf("hardware lut build: %s exists and is not a table this build can resume (use --fresh to overwrite): %w", *out, err)
+			}
+			if prev.Meta.Space != sp.Name {
+				return fmt.Errorf("hardware lut build: %s holds a table of space %q, not %q (use --fresh to overwrite)", *out, prev.Meta.Space, sp.Name)
+			}
+			opt.Resume = prev
+			fmt.Fprintf(e.Stderr, "resuming: %d entries of %s kept\n", prev.Len(), *out)
+		}
+	}
+	layers, _, err := hardware.SpaceLayers(sp, hardware.MSuNAS)
+	if err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
+	}
+	dev, backend := m.Device()
+	mo := opt.Measure.WithDefaults()
+	fmt.Fprintf(e.Stderr, "measuring %d layer configurations of %s on %s, %s (batch %d, %d warm-up + %d timed runs each)\n",
+		len(layers), sp.Name, dev, backend, mo.Batch, mo.Warmup, mo.Repeats)
+	start := time.Now()
+	opt.Progress = func(done, total int, key string, t hardware.Timing) {
+		if done%20 == 0 || done == total {
+			el := time.Since(start)
+			fmt.Fprintf(e.Stderr, "[%d/%d] %s: %.3f ms  (%s elapsed)\n", done, total, key, t.Median, el.Round(time.Second))
+		}
+	}
+	opt.Checkpoint = func(t *hardware.LUT) error { return hardware.Save(*out, t) }
+	t, err := hardware.BuildLUT(ctx, sp, m, opt)
+	if err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
+	}
+	if err := hardware.Save(*out, t); err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
+	}
+	fmt.Fprintf(e.Stdout, "wrote %s: %d entries (%s), %s\n", *out, t.Len(), t.Meta.Notes, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func runHardwareValidate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "hardware validate", "nat hardware validate --target T [--space NAME] [--n 50] [--rounds 3] [--out results/hardware] [--json]")
+	target := fs.String("target", "", "the lookup table to check against direct measurement on this machine (file or name, as for predict)")
+	spaceName := fs.String("space", "", "search space preset to sample subnets from (default: the table's)")
+	n := fs.Int("n", 50, "random subnets")
+	rounds := fs.Int("rounds", 3, "measure every subnet this many times, interleaved, and keep the median (evens out load from other processes)")
+	outDir := fs.String("out", filepath.Join("results", "hardware"), "directory for the validation report (JSON and Markdown); empty: write none")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	mf := addMeasureFlags(fs, ", or the table's")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("hardware validate: unexpected arguments %v", fs.Args())
+	}
+	if *target == "" {
+		fs.Usage()
+		return errors.New("hardware validate: give --target")
+	}
+	if *n < 2 {
+		return fmt.Errorf("hardware validate: --n %d: need at least 2 subnets for a rank correlation", *n)
+	}
+	tg, err := hardware.Resolve(*target, hardware.SearchDirs())
+	if err != nil {
+		return fmt.Errorf("hardware validate: %w", err)
+	}
+	sp, err := spaceFor(*spaceName, tg.Table)
+	if err != nil {
+		return fmt.Errorf("hardware validate: %w", err)
+	}
+	mo := mf.options()
+	meta := tg.Table.Meta
+	if mo.Batch == 0 {
+		mo.Batch = meta.Batch
+	}
+	if mo.Warmup == 0 {
+		mo.Warmup = meta.Warmup
+	}
+	if mo.Repeats == 0 {
+		mo.Repeats = meta.Repeats
+	}
+	mo = mo.WithDefaults()
+	if meta.Batch != 0 && meta.Batch != mo.Batch {
+		fmt.Fprintf(e.Stderr, "warning: table %s was measured at batch %d, validating at batch %d\n", tg.Name, meta.Batch, mo.Batch)
+	}
+	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed})
+	if err != nil {
+		return fmt.Errorf("hardware validate: %w", err)
+	}
+	dev, _ := m.Device()
+	if meta.Device != "" && meta.Device != dev {
+		fmt.Fprintf(e.Stderr, "warning: table %s was measured on %q; this machine is %q\n", tg.Name, meta.Device, dev)
+	}
+	fmt.Fprintf(e.Stderr, "validating %s on %d random %s subnets, %d round(s), batch %d, %d warm-up + %d timed runs\n",
+		tg.Name, *n, sp.Name, *rounds, mo.Batch, mo.Warmup, mo.Repeats)
+	v, err := hardware.Validate(ctx, sp, tg.Table, m, hardware.ValidationOptions{N: *n, Seed: *mf.seed, Measure: mo, Rounds: *rounds,
+		Progress: func(done, total int, row hardware.ValidationRow) {
+			if done%10 == 0 || done == total {
+				fmt.Fprintf(e.Stderr, "[%d/%d] %s: predicted %.2f ms, measured %.2f ms\n", done, total, row.Encoding, row.Predicted, row.Measured)
+			}
+		}})
+	if err != nil {
+		return fmt.Errorf("hardware validate: %w", err)
+	}
+	command := "nat hardware validate " + strings.Join(args, " ")
+	if *outDir != "" {
+		paths, err := writeValidation(*outDir, command, v)
+		if err != nil {
+			return fmt.Errorf("hardware validate: %w", err)
+		}
+		fmt.Fprintf(e.Stderr, "wrote %s\n", strings.Join(paths, ", "))
+	}
+	if *asJSON {
+		return json.NewEncoder(e.Stdout).Encode(struct {
+			Command string `json:"command"`
+			*hardware.Validation
+		}{command, v})
+	}
+	fmt.Fprintf(e.Stdout, "%s on %s: Kendall tau %.3f, MAPE %.1f%% over %d subnets (targets: tau >= 0.9, MAPE <= 15%%)\n",
+		v.Target, v.Device, v.KendallTau, v.MAPE, v.N)
+	return nil
+}
+
+// writeValidation writes the report as JSON and as a Markdown table, named after the target and
+// space, and returns the paths.
+func writeValidation(dir, command string, v *hardware.Validation) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, fmt.Sprintf("validate-%s-%s", v.Target, v.Space))
+	js, err := json.MarshalIndent(struct {
+		Command string `json:"command"`
+		*hardware.Validation
+	}{command, v}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(base+".json", append(js, '\n')); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Latency table %s vs direct measurement (%s)\n\n", v.Target, v.Space)
+	fmt.Fprintf(&b, "Command: `%s` (started %s, %.0f s)\n\n", command, v.Started, v.Seconds)
+	fmt.Fprintf(&b, "Device: %s; backend: %s\n\n", v.Device, v.Backend)
+	fmt.Fprintf(&b, "Measurement: batch %d, %d warm-up + %d timed runs per network, %d interleaved round(s), median kept.\n\n",
+		v.Measure.Batch, v.Measure.Warmup, v.Measure.Repeats, v.Rounds)
+	pass := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Fprintf(&b, "| metric | value | target | |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| Kendall tau-b | %.3f | >= 0.9 | %s |\n", v.KendallTau, pass(v.KendallTau >= 0.9))
+	fmt.Fprintf(&b, "| MAPE | %.1f%% | <= 15%% | %s |\n\n", v.MAPE, pass(v.MAPE <= 15))
+	fmt.Fprintf(&b, "| # | encoding | MAdds (M) | predicted ms | measured ms | error %% |\n|---|---|---|---|---|---|\n")
+	for i, r := range v.Rows {
+		fmt.Fprintf(&b, "| %d | %s | %.2f | %.3f | %.3f | %.1f |\n", i+1, r.Encoding, float64(r.MAdds)/1e6, r.Predicted, r.Measured, r.APE)
+	}
+	if err := writeFileAtomic(base+".md", []byte(b.String())); err != nil {
+		return nil, err
+	}
+	return []string{base + ".json", base + ".md"}, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

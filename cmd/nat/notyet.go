@@ -27,12 +27,6 @@ func runBenchKernel(ctx context.Context, e *env, args []string) error {
 }
 func runPretrain(ctx context.Context, e *env, args []string) error { return notBuilt("nat pretrain") }
 func runEvaluate(ctx context.Context, e *env, args []string) error { return notBuilt("nat evaluate") }
-func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat hardware lut build")
-}
-func runHardwareValidate(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat hardware validate")
-}
 func runScript(ctx context.Context, e *env, args []string) error   { return notBuilt("nat run") }
 func runREPL(ctx context.Context, e *env, args []string) error     { return notBuilt("nat repl") }
 func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
