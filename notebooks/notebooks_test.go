@@ -1,0 +1,176 @@
+// Package notebooks holds the project's example notebooks; its test executes every one of them
+// headless with Jupyter's nbconvert on the NAT kernel, as CI does.
+package notebooks
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// setup builds nat, installs its kernelspec into a private Jupyter data directory and returns the
+// environment under which jupyter finds it.
+func setup(t *testing.T) []string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("executes notebooks with Jupyter (about a minute); run without -short")
+	}
+	if _, err := exec.LookPath("jupyter"); err != nil {
+		t.Fatal("jupyter is not installed; on Debian: apt-get install -y jupyter-notebook jupyter-nbconvert " +
+			"python3-nbclient jupyter-client python3-ipykernel (.ci/run does this)")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	nat := filepath.Join(tmp, "nat")
+	build := exec.Command("go", "build", "-o", nat, "./cmd/nat")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building nat: %v\n%s", err, out)
+	}
+	env := append(os.Environ(), "JUPYTER_DATA_DIR="+filepath.Join(tmp, "jupyter"))
+	install := exec.Command(nat, "kernel", "install", "--user", "--module-dir", root)
+	install.Env = env
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("nat kernel install: %v\n%s", err, out)
+	}
+	return env
+}
+
+// nbconvert executes a notebook into outDir and returns the executed notebook and nbconvert's
+// combined output.
+func nbconvert(t *testing.T, env []string, path, outDir string, extra ...string) (nb notebook, log string, err error) {
+	t.Helper()
+	args := append([]string{"nbconvert", "--to", "notebook", "--execute",
+		"--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.kernel_name=nat",
+		"--output-dir", outDir}, extra...)
+	cmd := exec.Command("jupyter", append(args, path)...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if data, rerr := os.ReadFile(filepath.Join(outDir, filepath.Base(path))); rerr == nil {
+		if jerr := json.Unmarshal(data, &nb); jerr != nil {
+			t.Fatalf("executed notebook: %v", jerr)
+		}
+	}
+	return nb, out.String(), err
+}
+
+type notebook struct {
+	Cells []struct {
+		CellType string `json:"cell_type"`
+		Outputs  []struct {
+			OutputType string            `json:"output_type"`
+			Text       any               `json:"text"`
+			Data       map[string]any    `json:"data"`
+			Ename      string            `json:"ename"`
+			Evalue     string            `json:"evalue"`
+			Metadata   map[string]any    `json:"metadata"`
+			Transient  map[string]string `json:"transient"`
+		} `json:"outputs"`
+	} `json:"cells"`
+	Metadata struct {
+		Kernelspec struct {
+			Name string `json:"name"`
+		} `json:"kernelspec"`
+	} `json:"metadata"`
+}
+
+// TestNotebooksExecute runs every notebook in this directory; any failing cell fails the test.
+func TestNotebooksExecute(t *testing.T) {
+	env := setup(t)
+	paths, err := filepath.Glob("*.ipynb")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no notebooks found (%v)", err)
+	}
+	for _, p := range paths {
+		t.Run(strings.TrimSuffix(p, ".ipynb"), func(t *testing.T) {
+			began := time.Now()
+			nb, log, err := nbconvert(t, env, p, t.TempDir())
+			if err != nil {
+				t.Fatalf("%s failed: %v\n%s", p, err, log)
+			}
+			if nb.Metadata.Kernelspec.Name != "nat" {
+				t.Errorf("%s: kernelspec %q, want nat", p, nb.Metadata.Kernelspec.Name)
+			}
+			outputs := 0
+			for _, c := range nb.Cells {
+				outputs += len(c.Outputs)
+				for _, o := range c.Outputs {
+					if o.OutputType == "error" {
+						t.Errorf("%s: error output %s: %s", p, o.Ename, o.Evalue)
+					}
+				}
+			}
+			if outputs == 0 {
+				t.Errorf("%s produced no output at all", p)
+			}
+			t.Logf("%s: %d outputs in %v", p, outputs, time.Since(began).Round(time.Millisecond))
+		})
+	}
+}
+
+// TestFailingCellFailsTheRunAndTheKernelSurvives: nbconvert must exit non-zero on a DSL error
+// and report its position; with --allow-errors the run goes on in the same session.
+func TestFailingCellFailsTheRunAndTheKernelSurvives(t *testing.T) {
+	env := setup(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "failing.ipynb")
+	cells := []string{"x := 20", "y := undefinedThing + x", "x + 22"}
+	var nbCells []map[string]any
+	for _, c := range cells {
+		nbCells = append(nbCells, map[string]any{"cell_type": "code", "metadata": map[string]any{},
+			"execution_count": nil, "outputs": []any{}, "source": c})
+	}
+	data, _ := json.Marshal(map[string]any{
+		"nbformat": 4, "nbformat_minor": 5, "cells": nbCells,
+		"metadata": map[string]any{"kernelspec": map[string]any{"name": "nat", "display_name": "NAT (Go)", "language": "go"}},
+	})
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, log, err := nbconvert(t, env, src, filepath.Join(dir, "strict"))
+	if err == nil {
+		t.Fatalf("nbconvert succeeded on a failing cell:\n%s", log)
+	}
+	if !strings.Contains(log, "CompileError") || !strings.Contains(log, "In[2]:1:6") || !strings.Contains(log, "undefinedThing") {
+		t.Errorf("nbconvert's report lacks the error name and position:\n%s", log)
+	}
+
+	nb, log, err := nbconvert(t, env, src, filepath.Join(dir, "lenient"), "--allow-errors")
+	if err != nil {
+		t.Fatalf("nbconvert --allow-errors: %v\n%s", err, log)
+	}
+	if len(nb.Cells) != 3 || len(nb.Cells[1].Outputs) != 1 || nb.Cells[1].Outputs[0].Ename != "CompileError" {
+		t.Fatalf("cell 2 outputs: %+v", nb.Cells[1].Outputs)
+	}
+	last := nb.Cells[2].Outputs
+	if len(last) != 1 || last[0].OutputType != "execute_result" || joined(last[0].Data["text/plain"]) != "42" {
+		t.Errorf("the cell after the error did not run in the same session: %+v", last)
+	}
+}
+
+// joined returns notebook text, which nbformat stores as a string or a list of lines.
+func joined(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any:
+		var b strings.Builder
+		for _, l := range x {
+			s, _ := l.(string)
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+	return ""
+}
