@@ -21,14 +21,11 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat bench supernet")
 }
-func runBenchDSL(ctx context.Context, e *env, args []string) error { return notBuilt("nat bench dsl") }
 func runBenchKernel(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat bench kernel")
 }
 func runPretrain(ctx context.Context, e *env, args []string) error { return notBuilt("nat pretrain") }
 func runEvaluate(ctx context.Context, e *env, args []string) error { return notBuilt("nat evaluate") }
-func runScript(ctx context.Context, e *env, args []string) error   { return notBuilt("nat run") }
-func runREPL(ctx context.Context, e *env, args []string) error     { return notBuilt("nat repl") }
 func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
 func runArchiveShow(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat archive show")
