@@ -46,6 +46,9 @@ type Survival struct {
 	extremes [][]float64
 	// Opt is the answer after the last call of Do.
 	Opt moea.Population
+	// randomNiching replaces niching by a uniform choice from the last front; only the tests set
+	// it, to show that they detect a survival step without niche preservation.
+	randomNiching bool
 
 	// scratch
 	colBuf  []float64
@@ -279,6 +282,13 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 // niching picks k of the candidates lo..hi-1 (the last front) by the niche-preserving rule.
 func (s *Survival) niching(run *moea.Run, lo, hi, k int) []int {
 	r := run.Rand
+	if s.randomNiching {
+		perm := r.Perm(hi - lo)[:k]
+		for i := range perm {
+			perm[i] += lo
+		}
+		return perm
+	}
 	nr := len(s.refs)
 	// Members of each niche among the last front, still available.
 	members := make([][]int, nr)

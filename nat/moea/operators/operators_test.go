@@ -185,9 +185,11 @@ func TestTournamentSelectUsesEveryoneEvenly(t *testing.T) {
 
 type repairProblem struct{ calls int }
 
-func (p *repairProblem) Bounds() ([]float64, []float64) { return []float64{0, 0, 0}, []float64{3, 3, 3} }
-func (p *repairProblem) NumObjectives() int             { return 1 }
-func (p *repairProblem) NumConstraints() int            { return 0 }
+func (p *repairProblem) Bounds() ([]float64, []float64) {
+	return []float64{0, 0, 0}, []float64{3, 3, 3}
+}
+func (p *repairProblem) NumObjectives() int  { return 1 }
+func (p *repairProblem) NumConstraints() int { return 0 }
 func (p *repairProblem) Evaluate(ctx context.Context, X, F, G [][]float64) error {
 	return nil
 }
