@@ -171,6 +171,7 @@ type Session struct {
 
 // evaluation is the state of the running evaluation that compiled callbacks reach.
 type evaluation struct {
+	unit      string // file name of the session's own text around the cell (see unitName)
 	ctx       context.Context
 	publisher display.Publisher
 	stdout    io.Writer
@@ -320,7 +321,7 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 	start := time.Now()
 	s.out.set(&outBuf, cfg.stdout)
 	s.errw.set(&errBuf, cfg.stderr)
-	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out}
+	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out, unit: unitName(cfg.name, s.n)}
 	defer func() {
 		s.out.set(nil, nil)
 		s.errw.set(nil, nil)
@@ -350,7 +351,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 	var units []ast.Node
 	s.pending = map[string]bool{}
 	if u, ok := unit(src, segs, segImport); ok || len(s.named) > 0 {
-		f, err := parser.ParseFile(s.in.FileSet(), unitName(name), "package main\n"+s.priorImports()+u, parser.ParseComments)
+		f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, "package main\n"+s.priorImports()+u, parser.ParseComments)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
@@ -359,7 +360,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 		}
 	}
 	if u, ok := unit(src, segs, segDecl); ok {
-		f, err := parser.ParseFile(s.in.FileSet(), unitName(name), "package main\n"+u, parser.ParseComments)
+		f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, "package main\n"+u, parser.ParseComments)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
@@ -376,7 +377,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 	}
 	var lastExpr *segment
 	if len(stmts) > 0 {
-		body, err := parseBlock(s.in.FileSet(), name, src, stmts)
+		body, err := parseBlock(s.in.FileSet(), s.cur.unit, src, stmts)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
@@ -389,7 +390,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 		// enclosing unit for a node like the one that failed, and the first such node of a
 		// long block is often on another line.
 		for _, st := range stmts {
-			b, err := parseBlock(s.in.FileSet(), name, src, []segment{st})
+			b, err := parseBlock(s.in.FileSet(), s.cur.unit, src, []segment{st})
 			if err != nil {
 				return s.syntaxError(err, src)
 			}
@@ -411,9 +412,9 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 }
 
 // parseBlock parses statement segments as the body of a function, each at its own position.
-func parseBlock(fset *token.FileSet, name, src string, stmts []segment) (*ast.BlockStmt, error) {
+func parseBlock(fset *token.FileSet, unitFile, src string, stmts []segment) (*ast.BlockStmt, error) {
 	u, _ := unit(src, stmts, segStmt)
-	f, err := parser.ParseFile(fset, unitName(name), "package main\nfunc main() {"+u+"\n}", parser.ParseComments)
+	f, err := parser.ParseFile(fset, unitFile, "package main\nfunc main() {"+u+"\n}", parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +427,7 @@ func (s *Session) runExpr(ctx context.Context, name, src string, seg segment, re
 	text := src[seg.start:seg.end]
 	// The directives place both the call of Show and the expression at the expression's position.
 	wrapped := "package main\nfunc main() {" + lineDirective(seg.pos) + "__nat.Show(" + blockDirective(seg.pos) + text + ",\n)\n}"
-	f, err := parser.ParseFile(s.in.FileSet(), unitName(name), wrapped, parser.ParseComments)
+	f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, wrapped, parser.ParseComments)
 	if err == nil {
 		if prog, cerr := s.compile(f.Decls[0].(*ast.FuncDecl).Body); cerr == nil {
 			if err := s.execute(ctx, prog, seg.pos); err != nil {
@@ -438,7 +439,7 @@ func (s *Session) runExpr(ctx context.Context, name, src string, seg segment, re
 			return nil
 		}
 	}
-	body, err := parseBlock(s.in.FileSet(), name, src, []segment{seg})
+	body, err := parseBlock(s.in.FileSet(), s.cur.unit, src, []segment{seg})
 	if err != nil {
 		return s.syntaxError(err, src)
 	}

@@ -139,3 +139,12 @@ func TestHeadersWithSemicolons(t *testing.T) {
 		t.Fatalf("got %v, %v; want 12", r.Value, err)
 	}
 }
+
+func TestSameNameTwice(t *testing.T) {
+	s := newSession(t)
+	for i := 0; i < 3; i++ {
+		if _, err := s.Eval(context.Background(), `import "strings"`+"\nstrings.ToUpper(\"a\")", WithName("repl")); err != nil {
+			t.Fatalf("evaluation %d: %v", i, err)
+		}
+	}
+}

@@ -178,5 +178,6 @@ func blockDirective(pos token.Position) string {
 // unitName is the file name of the text the session adds around a cell's pieces (package
 // clause, function wrapper, earlier imports). Everything the user wrote is placed back under the
 // cell's own name by line directives, so positions under unitName never reach the user; and
-// since yaegi keys imports by the name of a unit's first position, every unit of a cell shares it.
-func unitName(name string) string { return name + "#" }
+// since yaegi keys imports by the name of a unit's first position, every unit of a cell shares
+// it, and it differs from one evaluation to the next even when cells have the same name.
+func unitName(name string, n int) string { return fmt.Sprintf("%s#%d", name, n) }
