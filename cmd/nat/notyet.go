@@ -12,9 +12,6 @@ func notBuilt(what string) error {
 	return fmt.Errorf("%s is not built yet (see README, 'What works today')", what)
 }
 
-func runBenchPredictor(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat bench predictor")
-}
 func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat bench supernet")
 }
