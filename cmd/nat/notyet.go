@@ -21,6 +21,3 @@ func runBenchKernel(ctx context.Context, e *env, args []string) error {
 func runPretrain(ctx context.Context, e *env, args []string) error { return notBuilt("nat pretrain") }
 func runEvaluate(ctx context.Context, e *env, args []string) error { return notBuilt("nat evaluate") }
 func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }
-func runArchiveShow(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat archive show")
-}
