@@ -33,8 +33,9 @@ import (
 //     smallest perpendicular distance.
 //  7. Niching (the paper's Algorithm 4): repeatedly take the niches with the smallest count
 //     among those with candidates in the last front, in random order; an empty niche takes its
-//     closest candidate, a non-empty one a random candidate (pymoo breaks distance ties at
-//     random too, and fills all minimum-count niches of a round at once).
+//     closest candidate, a non-empty one a random candidate. As in pymoo all minimum-count
+//     niches of a round are filled at once (the paper picks one niche at a time); unlike pymoo,
+//     which shuffles before taking the closest, exact distance ties go to the first candidate.
 //  8. The answer (Opt) is pymoo's: the first-front individuals that are the closest individual
 //     to some reference line that has an associated individual; the whole first front if none.
 type Survival struct {
@@ -190,16 +191,23 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 	dot := s.dot
 	niche := s.niche
 	for j, u := range s.refs {
-		u0 := u[0]
-		c0 := cols[0][:len(dot)]
-		for c := range dot {
-			dot[c] = u0 * c0[c]
-		}
-		for k := 1; k < m; k++ {
-			uk := u[k]
-			ck := cols[k][:len(dot)]
+		switch m {
+		case 3:
+			dot3(dot, cols, u)
+		case 5:
+			dot5(dot, cols, u)
+		default:
+			u0 := u[0]
+			c0 := cols[0][:len(dot)]
 			for c := range dot {
-				dot[c] += uk * ck[c]
+				dot[c] = u0 * c0[c]
+			}
+			for k := 1; k < m; k++ {
+				uk := u[k]
+				ck := cols[k][:len(dot)]
+				for c := range dot {
+					dot[c] += uk * ck[c]
+				}
 			}
 		}
 		colMin, colArg := math.Inf(1), -1
@@ -290,10 +298,21 @@ func (s *Survival) niching(run *moea.Run, lo, hi, k int) []int {
 		return perm
 	}
 	nr := len(s.refs)
-	// Members of each niche among the last front, still available.
-	members := make([][]int, nr)
+	// The last front grouped by niche (a counting sort): group j is
+	// members[start[j] : start[j]+avail[j]], and picked members are swapped past the end.
+	start := make([]int, nr+1)
 	for c := lo; c < hi; c++ {
-		members[s.niche[c]] = append(members[s.niche[c]], c)
+		start[s.niche[c]+1]++
+	}
+	for j := 0; j < nr; j++ {
+		start[j+1] += start[j]
+	}
+	avail := make([]int, nr)
+	members := make([]int, hi-lo)
+	for c := lo; c < hi; c++ {
+		j := s.niche[c]
+		members[start[j]+avail[j]] = c
+		avail[j]++
 	}
 	chosen := make([]int, 0, k)
 	var niches []int
@@ -302,7 +321,7 @@ func (s *Survival) niching(run *moea.Run, lo, hi, k int) []int {
 		niches = niches[:0]
 		minCount := math.MaxInt
 		for j := 0; j < nr; j++ {
-			if len(members[j]) == 0 {
+			if avail[j] == 0 {
 				continue
 			}
 			switch c := s.count[j]; {
@@ -318,18 +337,21 @@ func (s *Survival) niching(run *moea.Run, lo, hi, k int) []int {
 			niches = niches[:need]
 		}
 		for _, j := range niches {
-			mem := members[j]
-			r.Shuffle(len(mem), func(a, b int) { mem[a], mem[b] = mem[b], mem[a] })
-			pick := 0
+			group := members[start[j] : start[j]+avail[j]]
+			var pick int
 			if s.count[j] == 0 {
-				for t := 1; t < len(mem); t++ {
-					if s.dist[mem[t]] < s.dist[mem[pick]] {
+				// The closest to the reference line (the first of equals).
+				for t := 1; t < len(group); t++ {
+					if s.dist[group[t]] < s.dist[group[pick]] {
 						pick = t
 					}
 				}
+			} else {
+				pick = r.IntN(len(group))
 			}
-			chosen = append(chosen, mem[pick])
-			members[j] = append(mem[:pick], mem[pick+1:]...)
+			chosen = append(chosen, group[pick])
+			group[pick], group[len(group)-1] = group[len(group)-1], group[pick]
+			avail[j]--
 			s.count[j]++
 		}
 	}
@@ -473,6 +495,25 @@ func solveOnes(A [][]float64) ([]float64, bool) {
 		x[r] = v / a[r][r]
 	}
 	return x, true
+}
+
+// dot3 and dot5 are the dot products of every candidate with u for the common cases of 3 and 5
+// objectives, in one fused pass.
+func dot3(dot []float64, cols [][]float64, u []float64) {
+	u0, u1, u2 := u[0], u[1], u[2]
+	c0, c1, c2 := cols[0][:len(dot)], cols[1][:len(dot)], cols[2][:len(dot)]
+	for c := range dot {
+		dot[c] = u0*c0[c] + u1*c1[c] + u2*c2[c]
+	}
+}
+
+func dot5(dot []float64, cols [][]float64, u []float64) {
+	u0, u1, u2, u3, u4 := u[0], u[1], u[2], u[3], u[4]
+	c0, c1, c2 := cols[0][:len(dot)], cols[1][:len(dot)], cols[2][:len(dot)]
+	c3, c4 := cols[3][:len(dot)], cols[4][:len(dot)]
+	for c := range dot {
+		dot[c] = u0*c0[c] + u1*c1[c] + u2*c2[c] + u3*c3[c] + u4*c4[c]
+	}
 }
 
 func grow(v []int, n int) []int {

@@ -2,7 +2,6 @@ package operators
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 
@@ -40,46 +39,66 @@ func TournamentSelect(r *rand.Rand, popSize, n, parents, pressure int, winner fu
 
 // DuplicateSet remembers variable vectors exactly (bit for bit, with -0 equal to +0), the
 // duplicate test pymoo applies with its 1e-16 tolerance. NAT's genomes are integers, for which
-// exact equality is the only meaningful test.
+// exact equality is the only meaningful test. It keeps references to the vectors it is given,
+// which must not change afterwards.
 type DuplicateSet struct {
-	seen map[string]struct{}
-	buf  []byte
+	seen map[uint64][][]float64
 }
 
 // NewDuplicateSet returns a set holding the variables of pop.
 func NewDuplicateSet(pop moea.Population) *DuplicateSet {
-	d := &DuplicateSet{seen: make(map[string]struct{}, 2*len(pop))}
+	d := &DuplicateSet{seen: make(map[uint64][][]float64, 2*len(pop))}
 	for _, ind := range pop {
 		d.Add(ind.X)
 	}
 	return d
 }
 
-func (d *DuplicateSet) key(x []float64) []byte {
-	d.buf = d.buf[:0]
+// hashVector is FNV-1a over the bit patterns, with -0 folded into +0.
+func hashVector(x []float64) uint64 {
+	h := uint64(14695981039346656037)
 	for _, v := range x {
 		if v == 0 {
-			v = 0 // folds -0 into +0
+			v = 0
 		}
-		d.buf = binary.LittleEndian.AppendUint64(d.buf, math.Float64bits(v))
+		h ^= math.Float64bits(v)
+		h *= 1099511628211
 	}
-	return d.buf
+	return h
+}
+
+func equalVectors(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] { // -0 == +0 and NaN != NaN, as the hash folds them
+			return false
+		}
+	}
+	return true
 }
 
 // Add records x and reports whether it was new.
 func (d *DuplicateSet) Add(x []float64) bool {
-	k := d.key(x)
-	if _, ok := d.seen[string(k)]; ok {
-		return false
+	h := hashVector(x)
+	for _, y := range d.seen[h] {
+		if equalVectors(x, y) {
+			return false
+		}
 	}
-	d.seen[string(k)] = struct{}{}
+	d.seen[h] = append(d.seen[h], x)
 	return true
 }
 
 // Contains reports whether x was recorded.
 func (d *DuplicateSet) Contains(x []float64) bool {
-	_, ok := d.seen[string(d.key(x))]
-	return ok
+	for _, y := range d.seen[hashVector(x)] {
+		if equalVectors(x, y) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mating produces offspring as pymoo's Mating does: binary tournament selection of parent

@@ -81,9 +81,9 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 	for p, i := range order {
 		copy(flat[p*m:(p+1)*m], F[i])
 	}
-	// Each row is first compared on the objective where it is relatively best (smallest after
-	// scaling every objective to [0, 1]): few rows beat it there, so most non-dominating
-	// members are rejected by one predictable comparison. This matters when most rows are
+	// Each row is first compared on the two objectives where it is relatively best (smallest
+	// after scaling every objective to [0, 1]): few rows beat it on both, so most
+	// non-dominating members are rejected by two predictable comparisons. This matters when most rows are
 	// mutually non-dominated, the normal case with many objectives.
 	lo := append([]float64(nil), flat[:m]...)
 	hi := append([]float64(nil), flat[:m]...)
@@ -96,17 +96,24 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 	var byPos []*frontCols // fronts as positions in visiting order, with their values by column
 	for p := 0; p < n; p++ {
 		fp := flat[p*m : (p+1)*m : (p+1)*m]
-		first, bestScaled := 0, math.Inf(1)
+		// The two objectives where fp is relatively best.
+		first, second := 0, 0
+		b1, b2 := math.Inf(1), math.Inf(1)
 		for k, v := range fp {
 			if hi[k] > lo[k] {
-				if sc := (v - lo[k]) / (hi[k] - lo[k]); sc < bestScaled {
-					first, bestScaled = k, sc
+				sc := (v - lo[k]) / (hi[k] - lo[k])
+				switch {
+				case sc < b1:
+					second, b2 = first, b1
+					first, b1 = k, sc
+				case sc < b2:
+					second, b2 = k, sc
 				}
 			}
 		}
 		k := 0
 		for ; k < len(byPos); k++ {
-			if !byPos[k].dominates(fp, first) {
+			if !byPos[k].dominates(fp, first, second) {
 				break
 			}
 		}
@@ -161,14 +168,15 @@ func (f *frontCols) add(p int, fp []float64) {
 }
 
 // dominates reports whether some member (each visited before fp in lexicographic order)
-// dominates fp; identical vectors do not dominate each other. Objective first is tested before
-// the others. Members are scanned newest first: they are lexicographically closest to fp and the
-// likeliest to dominate it.
-func (f *frontCols) dominates(fp []float64, first int) bool {
-	col := f.cols[first]
-	f1 := fp[first]
-	for j := len(col) - 1; j >= 0; j-- {
-		if col[j] > f1 {
+// dominates fp; identical vectors do not dominate each other. Objectives first and second are
+// tested before the others. Members are scanned newest first: they are lexicographically
+// closest to fp and the likeliest to dominate it.
+func (f *frontCols) dominates(fp []float64, first, second int) bool {
+	c1, c2 := f.cols[first], f.cols[second]
+	c2 = c2[:len(c1)]
+	f1, f2 := fp[first], fp[second]
+	for j := len(c1) - 1; j >= 0; j-- {
+		if c1[j] > f1 || c2[j] > f2 {
 			continue
 		}
 		dominated, strict := true, false
