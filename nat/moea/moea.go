@@ -18,6 +18,19 @@
 // integer operators and is most easily declared with IntegerProblem, which hands []int genomes to
 // its batch evaluation function and repair hook.
 //
+// A search as NAT's transfer loop runs it (see Example for the whole program):
+//
+//	prob, _ := (&moea.IntegerProblem{Lower: lo, Upper: hi, Objectives: 3,
+//		Evaluate: predictBatch, Repair: space.Normalise}).Problem()
+//	dirs, _ := refdirs.DasDennis(3, 13) // 105 directions
+//	alg, _ := nsga3.New(nsga3.Options{RefDirs: dirs, PopSize: 100, Initial: archiveGenomes,
+//		Crossover: operators.TwoPointCrossover{Prob: 0.9},
+//		Mutation:  operators.IntegerPolynomialMutation{Eta: 1},
+//		Sampling:  operators.IntegerSampling{}})
+//	res, err := moea.Minimize(ctx, prob, alg, termination.Generations(100), seed,
+//		moea.WithCallback(progress))
+//	// res.Opt: the non-dominated answer; moea.Genome(ind.X) gives each genome as []int.
+//
 // Determinism: Minimize draws every random number from one math/rand/v2 PCG source seeded by its
 // seed argument and never runs the search itself concurrently, so the same seed and the same
 // problem give the same result whatever GOMAXPROCS is (a problem may evaluate a batch in parallel

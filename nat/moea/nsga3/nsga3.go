@@ -7,6 +7,15 @@
 // mutation, repair, duplicate elimination, one batch evaluation of the offspring, then the
 // reference-direction survival step of survival.go on parents + offspring.
 //
+// Where this follows pymoo rather than the paper, outside the survival step (whose departures
+// are listed on Survival): parents are chosen by binary tournaments on constraint violation
+// that are random between feasible individuals (the paper picks parents at random, the same
+// thing for unconstrained problems, but pymoo's permutation-based tournaments use every
+// individual about equally often); duplicates are eliminated (the paper does not); and the
+// initial population also goes through the survival step. The default population size rounds
+// the number of directions up to a multiple of 4 as the paper does (pymoo defaults to the number
+// of directions itself).
+//
 // It is not a general framework: operators, reference directions and termination come from the
 // sibling packages.
 package nsga3

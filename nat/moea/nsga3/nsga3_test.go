@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/natgo/nat/nat/moea"
@@ -234,4 +235,46 @@ func (b brokenNiching) Setup(run *moea.Run) error {
 	err := b.NSGA3.Setup(run)
 	b.survival.randomNiching = true
 	return err
+}
+
+func TestInitialPopulationFromAnArchive(t *testing.T) {
+	prob, _ := problems.New("dtlz2", 3, 12)
+	dirs, _ := refdirs.DasDennis(3, 12)
+	// 300 archive members (more than the population) with a duplicate.
+	r := moea.NewRand(5)
+	var archive [][]float64
+	for i := 0; i < 300; i++ {
+		x := make([]float64, 12)
+		for k := range x {
+			x[k] = r.Float64()
+		}
+		archive = append(archive, x)
+	}
+	archive = append(archive, archive[0])
+	alg, err := New(Options{RefDirs: dirs, Initial: archive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := moea.Minimize(context.Background(), prob, alg, termination.Generations(0), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Evaluations != 300 || len(res.Population) != 92 {
+		t.Errorf("evaluations %d, population %d; want the 300 unique archive members reduced to 92", res.Evaluations, len(res.Population))
+	}
+	in := map[float64]bool{}
+	for _, x := range archive {
+		in[x[0]] = true
+	}
+	for _, ind := range res.Population {
+		if !in[ind.X[0]] {
+			t.Fatalf("individual %v is not from the archive", ind.X)
+		}
+	}
+	bad := [][]float64{make([]float64, 12)}
+	bad[0][3] = 1.5
+	alg, _ = New(Options{RefDirs: dirs, Initial: bad})
+	if _, err := moea.Minimize(context.Background(), prob, alg, termination.Generations(1), 1); err == nil || !strings.Contains(err.Error(), "variable 3") {
+		t.Errorf("out-of-bounds archive member: error %v, want one naming variable 3", err)
+	}
 }

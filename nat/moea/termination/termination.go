@@ -60,12 +60,18 @@ type HypervolumeStagnation struct {
 
 	history []float64
 	lastGen int
+	err     error
 }
+
+// Err reports why the criterion stopped a run early, if its hypervolume could not be computed
+// (e.g. a reference point with the wrong number of objectives); nil otherwise.
+func (h *HypervolumeStagnation) Err() error { return h.err }
 
 // Done implements moea.Termination.
 func (h *HypervolumeStagnation) Done(s *moea.State) bool {
 	if len(h.history) > 0 && s.Generation <= h.lastGen {
 		h.history = h.history[:0]
+		h.err = nil
 	}
 	h.lastGen = s.Generation
 	var F [][]float64
@@ -78,7 +84,10 @@ func (h *HypervolumeStagnation) Done(s *moea.State) bool {
 	if len(F) > 0 {
 		var err error
 		if v, err = indicator.Hypervolume(F, h.Ref); err != nil {
-			v = 0
+			// A reference point that does not fit the objectives is a setup error: stop at
+			// once and keep the reason for Err rather than run on a meaningless criterion.
+			h.err = err
+			return true
 		}
 	}
 	h.history = append(h.history, v)

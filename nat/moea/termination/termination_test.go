@@ -55,3 +55,10 @@ func TestHypervolumeStagnation(t *testing.T) {
 		t.Errorf("infeasible answer counted: %v", h.Values())
 	}
 }
+
+func TestHypervolumeStagnationBadReference(t *testing.T) {
+	h := &HypervolumeStagnation{Ref: []float64{2, 2, 2}}
+	if !h.Done(&moea.State{Opt: moea.Population{{F: []float64{1, 1}}}}) || h.Err() == nil {
+		t.Error("a 3-value reference point with 2 objectives must stop the run with an error")
+	}
+}
