@@ -109,6 +109,15 @@ func TestDSLCellsKeepStateAndReportPositions(t *testing.T) {
 	if reply.str("status") != "ok" {
 		t.Errorf("session unusable after an error: %v", reply)
 	}
+
+	// Notebooks import in one cell and use the package in later ones.
+	run(t, c, "import \"strings\"")
+	for _, code := range []string{"strings.ToUpper(\"nat\")", "s := \"nat\"\nu := strings.ToUpper(s)\nu"} {
+		reply, io = run(t, c, code)
+		if reply.str("status") != "ok" || len(io["execute_result"]) != 1 {
+			t.Errorf("%q, using a package imported in an earlier cell: %s %s", code, reply.str("status"), reply.str("evalue"))
+		}
+	}
 }
 
 func TestDSLCellInterrupt(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +28,11 @@ import (
 // GoimportsVersion is the version of goimports that this project installs for GoNB (which
 // requires goimports on PATH). It must stay out of the main go.mod: see README.
 const GoimportsVersion = "v0.44.0"
+
+// displayLinger is how long the relay keeps listening after GoNB reports a cell idle: GoNB
+// publishes displays from a pipe that it does not drain before going idle, so a display may come
+// a moment later.
+const displayLinger = 250 * time.Millisecond
 
 // Options configure a relay. The zero value finds GoNB by itself.
 type Options struct {
@@ -58,12 +62,8 @@ type Options struct {
 type Relay struct {
 	opts Options
 
-	mu      sync.Mutex // serialises starts and cells
-	cmd     *exec.Cmd
-	client  *jupyter.Client
-	dir     string        // temporary directory holding the connection file
-	exited  chan struct{} // closed when the GoNB process exits
-	exitErr error
+	mu   sync.Mutex       // serialises starts and cells
+	proc *jupyter.Process // nil until the first cell, and after GoNB exits
 }
 
 // New returns a relay; GoNB starts on the first cell.
@@ -89,7 +89,7 @@ func (r *Relay) Execute(ctx context.Context, code string, out kernel.Output) (di
 	}
 	var result display.Bundle
 	var cellErr *kernel.CellError
-	reply, err := r.client.Execute(ctx, code, func(m *jupyter.Message) {
+	reply, err := r.proc.Execute(ctx, code, func(m *jupyter.Message) {
 		switch m.Type() {
 		case "stream":
 			var s struct {
@@ -191,10 +191,10 @@ func (r *Relay) running() *jupyter.Client {
 		return nil
 	}
 	defer r.mu.Unlock()
-	if r.client == nil || r.checkExited() {
+	if r.proc == nil || r.checkExited() {
 		return nil
 	}
-	return r.client
+	return r.proc.Client
 }
 
 func runeCount(s string) int { return len([]rune(s)) }
@@ -212,14 +212,13 @@ func byteIndex(s string, runes int) int {
 // checkExited drops a dead process so that the next cell starts a fresh one. It reports whether
 // the process had exited. Call with r.mu held.
 func (r *Relay) checkExited() bool {
-	if r.exited == nil {
+	if r.proc == nil {
 		return false
 	}
 	select {
-	case <-r.exited:
-		r.client.Close()
-		os.RemoveAll(r.dir)
-		r.cmd, r.client, r.exited, r.dir = nil, nil, nil, ""
+	case <-r.proc.Exited():
+		r.proc.Shutdown(0)
+		r.proc = nil
 		return true
 	default:
 		return false
@@ -228,12 +227,12 @@ func (r *Relay) checkExited() bool {
 
 // exitNote explains a failure caused by GoNB's exit. Call with r.mu held.
 func (r *Relay) exitNote() string {
-	if r.exited == nil {
+	if r.proc == nil {
 		return ""
 	}
 	select {
-	case <-r.exited: // exitErr is written before exited is closed
-		return fmt.Sprintf(" (GoNB exited: %v; it restarts on the next %%%%gonb cell)", r.exitErr)
+	case <-r.proc.Exited():
+		return fmt.Sprintf(" (GoNB exited: %v; it restarts on the next %%%%gonb cell)", r.proc.ExitErr())
 	default:
 		return ""
 	}
@@ -241,84 +240,44 @@ func (r *Relay) exitNote() string {
 
 // ensureStarted starts GoNB and waits until it answers. Call with r.mu held.
 func (r *Relay) ensureStarted(ctx context.Context, out kernel.Output) error {
-	if r.client != nil && !r.checkExited() {
+	if r.proc != nil && !r.checkExited() {
 		return nil
 	}
-	command, env, err := r.resolve(ctx, out)
+	argv, env, err := Command(ctx, r.opts, out.Stderr)
 	if err != nil {
 		return err
 	}
-	ci, err := jupyter.NewConnectionInfo()
+	proc, err := jupyter.Launch(ctx, jupyter.LaunchOptions{
+		Argv: argv, Env: env, Dir: r.opts.Dir, Output: r.opts.Log, StartTimeout: r.opts.StartTimeout,
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("GoNB: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "nat-gonb-")
-	if err != nil {
-		return err
-	}
-	// GoNB reads its Jupyter kernel id from the connection file's name.
-	connFile := filepath.Join(dir, "kernel-"+jupyter.NewID()+".json")
-	if err := ci.WriteFile(connFile); err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	args := append(append(append([]string{}, command[1:]...), "--kernel", connFile), r.opts.Args...)
-	if !r.opts.HTMLErrors {
-		args = append(args, "--raw_error")
-	}
-	cmd := exec.Command(command[0], args...)
-	cmd.Dir = r.opts.Dir
-	cmd.Env = env
-	cmd.Stdout = r.opts.Log
-	cmd.Stderr = r.opts.Log
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("starting GoNB (%s): %w", strings.Join(command, " "), err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		r.exitErr = err
-		if err == nil {
-			r.exitErr = errors.New("exit status 0")
-		}
-		close(exited)
-	}()
-	startCtx, cancel := context.WithTimeout(ctx, r.opts.StartTimeout)
-	defer cancel()
-	client, err := jupyter.Dial(context.Background(), ci) // lives until Close, not the first cell
-	if err == nil {
-		readyCtx, cancelReady := context.WithCancel(startCtx)
-		go func() {
-			select {
-			case <-exited:
-				cancelReady()
-			case <-readyCtx.Done():
-			}
-		}()
-		_, err = client.WaitReady(readyCtx)
-		cancelReady()
-		if err != nil {
-			client.Close()
-		}
-	}
-	if err != nil {
-		killProcessGroup(cmd)
-		<-exited
-		os.RemoveAll(dir)
-		return fmt.Errorf("GoNB did not start (%s): %w (exit: %v)", strings.Join(command, " "), err, r.exitErr)
-	}
-	go func() {
-		<-exited
-		client.Close() // ends a cell waiting on a dead kernel
-	}()
-	r.cmd, r.client, r.exited, r.dir = cmd, client, exited, dir
+	proc.AfterIdle = displayLinger
+	r.proc = proc
 	return nil
 }
 
-// resolve finds the GoNB command and the environment it needs (goimports on PATH).
-func (r *Relay) resolve(ctx context.Context, out kernel.Output) (command, env []string, err error) {
+// Command returns how to start GoNB as a kernel (its argv, with "{connection_file}" where the
+// connection file goes) and the environment it needs (goimports on PATH), as configured by opts.
+// When GoNB has to be compiled first, a note goes to notify.
+func Command(ctx context.Context, opts Options, notify io.Writer) (argv, env []string, err error) {
+	argv, env, err = command(ctx, opts, notify)
+	if err != nil {
+		return nil, nil, err
+	}
+	argv = append(argv, "--kernel", "{connection_file}")
+	argv = append(argv, opts.Args...)
+	if !opts.HTMLErrors {
+		argv = append(argv, "--raw_error")
+	}
+	return argv, env, nil
+}
+
+func command(ctx context.Context, opts Options, notify io.Writer) (command, env []string, err error) {
+	if notify == nil {
+		notify = io.Discard
+	}
 	env = os.Environ()
 	if _, err := exec.LookPath("goimports"); err != nil {
 		dir := goBinDir(ctx, "goimports")
@@ -327,7 +286,7 @@ func (r *Relay) resolve(ctx context.Context, out kernel.Output) (command, env []
 		}
 		env = setPath(env, dir)
 	}
-	command = r.opts.Command
+	command = opts.Command
 	if len(command) == 0 {
 		if s := os.Getenv("NAT_GONB"); s != "" {
 			command = strings.Fields(s)
@@ -338,13 +297,13 @@ func (r *Relay) resolve(ctx context.Context, out kernel.Output) (command, env []
 	if len(command) > 0 {
 		return command, env, nil
 	}
-	moduleDir := r.opts.ModuleDir
+	moduleDir := opts.ModuleDir
 	if moduleDir == "" {
 		moduleDir = os.Getenv("NAT_MODULE_DIR")
 	}
 	// `go tool -n gonb` answers at once from the build cache; tell the user when it compiles.
 	slow := time.AfterFunc(2*time.Second, func() {
-		fmt.Fprintln(out.Stderr, "building GoNB (go tool gonb, first use: about a minute)...")
+		fmt.Fprintln(notify, "building GoNB (go tool gonb, first use: about a minute)...")
 	})
 	defer slow.Stop()
 	tool := exec.CommandContext(ctx, "go", "tool", "-n", "gonb")
@@ -399,20 +358,9 @@ func setPath(env []string, dir string) []string {
 func (r *Relay) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.client == nil {
-		return nil
-	}
-	if !r.checkExited() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, _ = r.client.Request(ctx, r.client.Control, "shutdown_request", map[string]any{"restart": false})
-		cancel()
-		select {
-		case <-r.exited:
-		case <-time.After(3 * time.Second):
-			killProcessGroup(r.cmd)
-			<-r.exited
-		}
-		r.checkExited()
+	if r.proc != nil {
+		r.proc.Shutdown(3 * time.Second)
+		r.proc = nil
 	}
 	return nil
 }

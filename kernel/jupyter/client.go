@@ -20,6 +20,11 @@ type Client struct {
 	// empty line.
 	Input func(prompt string, password bool) string
 
+	// AfterIdle keeps [Client.Exchange] delivering a request's iopub messages this long after its
+	// "idle" status, for kernels that publish late: GoNB forwards a cell's displays from a pipe
+	// that it does not wait for before going idle. Zero stops at idle, as the protocol intends.
+	AfterIdle time.Duration
+
 	hb      zmq4.Socket
 	hbMu    sync.Mutex
 	session string
@@ -228,8 +233,19 @@ func (c *Client) Exchange(ctx context.Context, ch *Channel, m *Message, onIOPub 
 	idle := false
 	done := ctx.Done()
 	var grace <-chan time.Time
-	for reply == nil || !idle {
+	var linger <-chan time.Time
+	for {
+		if reply != nil && idle {
+			if c.AfterIdle <= 0 {
+				break
+			}
+			if linger == nil {
+				linger = time.After(c.AfterIdle)
+			}
+		}
 		select {
+		case <-linger:
+			return reply, nil
 		case r := <-replyC:
 			reply = r
 		case im := <-iopubC:

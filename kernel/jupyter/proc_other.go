@@ -1,6 +1,6 @@
 //go:build !unix
 
-package gonb
+package jupyter
 
 import "os/exec"
 

@@ -1,14 +1,14 @@
 //go:build unix
 
-package gonb
+package jupyter
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// setProcessGroup puts GoNB in its own process group, so that the programs it compiles and runs
-// die with it.
+// setProcessGroup puts a kernel in its own process group, so that the programs it starts (GoNB
+// compiles and runs each cell) die with it.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
