@@ -15,9 +15,4 @@ func notBuilt(what string) error {
 func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	return notBuilt("nat bench supernet")
 }
-func runBenchKernel(ctx context.Context, e *env, args []string) error {
-	return notBuilt("nat bench kernel")
-}
-func runPretrain(ctx context.Context, e *env, args []string) error { return notBuilt("nat pretrain") }
 func runEvaluate(ctx context.Context, e *env, args []string) error { return notBuilt("nat evaluate") }
-func runTransfer(ctx context.Context, e *env, args []string) error { return notBuilt("nat transfer") }

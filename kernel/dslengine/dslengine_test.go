@@ -174,3 +174,47 @@ func TestDSLCompleteAndInspect(t *testing.T) {
 		t.Errorf("inspect: %s", r.Content)
 	}
 }
+
+// BenchmarkDSLCellRoundTrip measures the warm round trip of a trivial DSL cell over the real
+// protocol (execute_request sent until execute_reply and idle received), kernel in-process.
+// `nat bench kernel` measures the same against a kernel process, beside GoNB.
+func BenchmarkDSLCellRoundTrip(b *testing.B) {
+	engine, err := dslengine.New(session.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ci, err := jupyter.NewConnectionInfo()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k, err := kernel.New(ctx, ci, kernel.Options{Engine: engine})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go k.Run(ctx)
+	c, err := jupyter.Dial(ctx, ci)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.WaitReady(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for range 3 { // warm up
+		if _, err := c.Execute(ctx, "fmt.Println(1 + 1)", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, err := c.Execute(ctx, "fmt.Println(1 + 1)", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !strings.Contains(string(r.Content), `"status":"ok"`) {
+			b.Fatalf("reply %s", r.Content)
+		}
+	}
+}
