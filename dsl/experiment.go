@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -76,7 +75,11 @@ type SearchSettings struct {
 	Generations int // generations per search; default 100
 	Iterations  int // transfer iterations; default 30
 	Candidates  int // subnets evaluated for real per iteration; default 8
-	Seed        uint64
+	Initial     int // size of the initial archive; default 100
+	// AdaptSteps is the number of supernet training steps per iteration (default: the engine's,
+	// nat/transfer); Search always runs with adaptation off.
+	AdaptSteps int
+	Seed       uint64
 }
 
 // Defaults returns the settings with zero fields set to their defaults.
@@ -93,6 +96,9 @@ func (s SearchSettings) Defaults() SearchSettings {
 	if s.Candidates == 0 {
 		s.Candidates = 8
 	}
+	if s.Initial == 0 {
+		s.Initial = 100
+	}
 	return s
 }
 
@@ -105,6 +111,8 @@ type Experiment struct {
 	Constraints ConstraintList
 	Predictor   PredictorSettings
 	Search      SearchSettings
+	// Supernet is the path of the pre-trained supernet checkpoint that Transfer adapts.
+	Supernet string
 	// Dir is where the run's archive goes (resumed when it exists).
 	Dir string
 }
@@ -130,7 +138,7 @@ func (e Experiment) Validate() error {
 		}
 	}
 	s := e.Search
-	if s.Population < 0 || s.Generations < 0 || s.Iterations < 0 || s.Candidates < 0 {
+	if s.Population < 0 || s.Generations < 0 || s.Iterations < 0 || s.Candidates < 0 || s.Initial < 0 {
 		errs = append(errs, "search settings must not be negative")
 	}
 	if len(errs) > 0 {
@@ -159,62 +167,4 @@ func orDefault(s, d string) string {
 // Display shows the experiment as text.
 func (e Experiment) Display() display.Bundle {
 	return display.Bundle{display.TextPlain: []byte(e.String()), display.Markdown: []byte("```\n" + e.String() + "\n```\n")}
-}
-
-// Transfer runs NAT on the experiment: adapt the supernet to the target data while searching
-// the Pareto front of the objectives.
-func Transfer(e Experiment) (*Result, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	return nil, notBuilt("Transfer: the transfer loop (nat/transfer)")
-}
-
-// Search runs the many-objective search of the experiment with the accuracy predictor, without
-// adapting the supernet.
-func Search(e Experiment) (*Result, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	return nil, notBuilt("Search: surrogate-assisted search over a supernet (nat/transfer)")
-}
-
-// Evaluate measures subnets on every objective of the experiment and checks its constraints.
-// Cost metrics (MAdds, Params, Latency on a table, Custom) are computed now; top-1 needs the
-// supernet and reports that it is not built yet.
-func Evaluate(e Experiment, archs ...Arch) (*Result, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	if len(archs) == 0 {
-		return nil, errors.New("Evaluate: no subnets given")
-	}
-	r := &Result{Objectives: e.Objectives, Constraints: e.Constraints, space: e.Space}
-	ctx := Context()
-	for _, a := range archs {
-		if err := ctx.Err(); err != nil {
-			return r, err
-		}
-		p := Point{Arch: a, Values: map[string]float64{}}
-		for _, o := range e.Objectives {
-			v, err := o.Metric.Measure(e.Space, a)
-			if err != nil {
-				return r, err
-			}
-			p.Values[o.Metric.Name] = v
-		}
-		for _, c := range e.Constraints {
-			v, ok := p.Values[c.Metric.Name]
-			if !ok {
-				var err error
-				if v, err = c.Metric.Measure(e.Space, a); err != nil {
-					return r, err
-				}
-				p.Values[c.Metric.Name] = v
-			}
-			p.Violation += c.Violation(v)
-		}
-		r.Points = append(r.Points, p)
-	}
-	return r, nil
 }

@@ -52,7 +52,7 @@ func Latency(t *Target) Metric {
 	if t == nil {
 		misuse("Latency", "nil target: load one with LatencyTable(name, path)")
 	}
-	return Metric{Name: "latency@" + t.Name, Unit: "ms", Scale: 1, measure: func(s *space.Space, a Arch) (float64, error) {
+	return Metric{Name: "latency@" + t.Name, Unit: "ms", Scale: 1, kind: kindLatency, target: t, measure: func(s *space.Space, a Arch) (float64, error) {
 		if t.lut == nil {
 			return 0, notBuilt("measured latency on " + t.Name + " (needs the supernet runtime)")
 		}

@@ -21,12 +21,26 @@ type Metric struct {
 	// NeedsAccuracy is true for metrics that need a trained supernet (top-1).
 	NeedsAccuracy bool
 	measure       func(s *space.Space, a Arch) (float64, error)
+	kind          metricKind
+	custom        func(Arch) float64 // for kind custom
+	target        *Target            // for kind latency
 }
+
+// metricKind says how the engine computes a metric.
+type metricKind int
+
+const (
+	kindCustom metricKind = iota
+	kindTop1
+	kindMAdds
+	kindParams
+	kindLatency
+)
 
 // Top1 is top-1 accuracy on the target task's validation split, in percent. It needs the
 // supernet: evaluating it outside a transfer run reports that the supernet is not built yet.
 func Top1() Metric {
-	return Metric{Name: "top1", Unit: "%", Scale: 1, NeedsAccuracy: true,
+	return Metric{Name: "top1", Unit: "%", Scale: 1, NeedsAccuracy: true, kind: kindTop1,
 		measure: func(*space.Space, Arch) (float64, error) {
 			return 0, notBuilt("top-1 accuracy needs a trained supernet (nat/supernet evaluation and nat/transfer)")
 		}}
@@ -34,7 +48,7 @@ func Top1() Metric {
 
 // MAdds counts convolution and fully connected multiply-adds.
 func MAdds() Metric {
-	return Metric{Name: "madds", Unit: "M", Scale: 1e6, measure: func(s *space.Space, a Arch) (float64, error) {
+	return Metric{Name: "madds", Unit: "M", Scale: 1e6, kind: kindMAdds, measure: func(s *space.Space, a Arch) (float64, error) {
 		c, err := cost.Arch(s, a)
 		return float64(c.MAdds), err
 	}}
@@ -42,7 +56,7 @@ func MAdds() Metric {
 
 // Params counts trainable parameters.
 func Params() Metric {
-	return Metric{Name: "params", Unit: "M", Scale: 1e6, measure: func(s *space.Space, a Arch) (float64, error) {
+	return Metric{Name: "params", Unit: "M", Scale: 1e6, kind: kindParams, measure: func(s *space.Space, a Arch) (float64, error) {
 		c, err := cost.Arch(s, a)
 		return float64(c.Params), err
 	}}
@@ -57,7 +71,7 @@ func Custom(name string, f func(Arch) float64) Metric {
 	if f == nil {
 		misuse("Custom", "metric %q: the function is nil", name)
 	}
-	return Metric{Name: name, Scale: 1, measure: func(_ *space.Space, a Arch) (float64, error) {
+	return Metric{Name: name, Scale: 1, kind: kindCustom, custom: f, measure: func(_ *space.Space, a Arch) (float64, error) {
 		v := f(a)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return v, fmt.Errorf("custom metric %q returned %v for %v", name, v, a)

@@ -23,7 +23,11 @@ type Result struct {
 	Objectives  ObjectiveList
 	Constraints ConstraintList
 	Points      []Point
-	space       *Space
+	// Dir is the run directory of a transfer or search (empty for Evaluate); Iterations the last
+	// finished iteration.
+	Dir        string
+	Iterations int
+	space      *Space
 }
 
 // dominates reports whether a is at least as good as b on every objective and better on one.
@@ -166,5 +170,9 @@ func (r *Result) Display() display.Bundle {
 		fmt.Fprintf(&h, "<td>%v</td><td><code>%s</code></td></tr>", p.Violation == 0, html.EscapeString(p.Arch.String()))
 	}
 	h.WriteString("</table>")
-	return display.Bundle{display.TextPlain: []byte(r.String()), display.HTML: []byte(h.String())}
+	b := display.Bundle{display.TextPlain: []byte(r.String()), display.HTML: []byte(h.String())}
+	if svg, ok := r.Plot()[display.SVG]; ok {
+		b[display.HTML] = append(append(append([]byte("<div>"), svg...), "</div>"...), b[display.HTML]...)
+	}
+	return b
 }

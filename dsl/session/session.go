@@ -31,6 +31,7 @@ import (
 	"github.com/natgo/nat/dsl"
 	"github.com/natgo/nat/dsl/display"
 	"github.com/natgo/nat/dsl/symbols"
+	"github.com/natgo/nat/nat/transfer"
 )
 
 // DefaultImports are the imports every session starts with, unless Options.Imports says
@@ -252,12 +253,24 @@ func (s *Session) hooks() interp.Exports {
 			}),
 		},
 	}
-	// The vocabulary's functions that depend on the running cell, bound to this session.
+	// The vocabulary's functions that depend on the running cell, bound to this session: compiled
+	// code cannot see the session, so the session replaces, for scripts only, the functions that
+	// need its context or its displays.
 	ex[vocabPath+"/dsl"] = map[string]reflect.Value{
 		"Context": reflect.ValueOf(s.context),
 		"Show": reflect.ValueOf(func(v any) {
 			s.publisher().Publish(Bundle(v), "", false)
 		}),
+		"Evaluate": reflect.ValueOf(func(e dsl.Experiment, archs ...dsl.Arch) (*dsl.Result, error) {
+			return s.env().Evaluate(e, archs...)
+		}),
+		"Transfer": reflect.ValueOf(func(e dsl.Experiment) (*dsl.Result, error) { return s.env().Transfer(e) }),
+		"Search":   reflect.ValueOf(func(e dsl.Experiment) (*dsl.Result, error) { return s.env().Search(e) }),
+		"TransferWith": reflect.ValueOf(func(e dsl.Experiment, net transfer.Supernet) (*dsl.Result, error) {
+			return s.env().TransferWith(e, net)
+		}),
+		"SearchWith": reflect.ValueOf(func(e dsl.Experiment, net transfer.Supernet) (*dsl.Result, error) { return s.env().SearchWith(e, net) }),
+		"DefaultEnv": reflect.ValueOf(s.env),
 	}
 	return ex
 }
@@ -268,6 +281,12 @@ func (s *Session) context() context.Context {
 		return context.Background()
 	}
 	return s.cur.ctx
+}
+
+// env is the vocabulary's environment for the running evaluation.
+func (s *Session) env() dsl.Env {
+	p := s.publisher()
+	return dsl.Env{Context: s.context(), Publish: p.Publish}
 }
 
 // publisher is where the running evaluation's displays go.

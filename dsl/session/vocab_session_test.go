@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/natgo/nat/dsl"
 	"github.com/natgo/nat/dsl/display"
@@ -55,5 +56,31 @@ func TestContextIsTheCells(t *testing.T) {
 	r, err := s.Eval(context.Background(), "Context().Err() == nil")
 	if err != nil || r.Value != true {
 		t.Fatalf("Context() in a live cell: %v %v", r.Value, err)
+	}
+}
+
+func TestEvaluateUsesTheCellsContext(t *testing.T) {
+	s := newSession(t)
+	// A custom metric that cancels the cell's context: Evaluate must stop at the next subnet.
+	src := `sp := MNISTSpace()
+calls := 0
+slow := Custom("slow", func(a Arch) float64 {
+	calls++
+	for i := 0; i < 1000000000 && Context().Err() == nil; i++ {
+	}
+	return 1
+})
+_, err := Evaluate(Experiment{Space: sp, Objectives: Objectives(Minimize(slow))}, sp.Smallest(), sp.Largest(), sp.Smallest())
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := s.Eval(ctx, src)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != Canceled {
+		t.Fatalf("err = %v, want Canceled", err)
+	}
+	r, err := s.Eval(context.Background(), "calls")
+	if err != nil || r.Value.(int) > 2 {
+		t.Fatalf("calls = %v, %v: Evaluate did not stop with the cell", r.Value, err)
 	}
 }

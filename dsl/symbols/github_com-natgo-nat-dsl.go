@@ -16,6 +16,7 @@ func init() {
 		"Context":         reflect.ValueOf(dsl.Context),
 		"Custom":          reflect.ValueOf(dsl.Custom),
 		"Dataset":         reflect.ValueOf(dsl.Dataset),
+		"DefaultEnv":      reflect.ValueOf(dsl.DefaultEnv),
 		"ErrNotBuilt":     reflect.ValueOf(&dsl.ErrNotBuilt).Elem(),
 		"Evaluate":        reflect.ValueOf(dsl.Evaluate),
 		"HSwish":          reflect.ValueOf(dsl.HSwish),
@@ -36,9 +37,11 @@ func init() {
 		"ReLU":            reflect.ValueOf(dsl.ReLU),
 		"ResolutionRange": reflect.ValueOf(dsl.ResolutionRange),
 		"Search":          reflect.ValueOf(dsl.Search),
+		"SearchWith":      reflect.ValueOf(dsl.SearchWith),
 		"Show":            reflect.ValueOf(dsl.Show),
 		"Top1":            reflect.ValueOf(dsl.Top1),
 		"Transfer":        reflect.ValueOf(dsl.Transfer),
+		"TransferWith":    reflect.ValueOf(dsl.TransferWith),
 
 		// type definitions
 		"Activation":        reflect.ValueOf((*dsl.Activation)(nil)),
@@ -47,6 +50,7 @@ func init() {
 		"ConstraintList":    reflect.ValueOf((*dsl.ConstraintList)(nil)),
 		"Costs":             reflect.ValueOf((*dsl.Costs)(nil)),
 		"DatasetRef":        reflect.ValueOf((*dsl.DatasetRef)(nil)),
+		"Env":               reflect.ValueOf((*dsl.Env)(nil)),
 		"Experiment":        reflect.ValueOf((*dsl.Experiment)(nil)),
 		"Genome":            reflect.ValueOf((*dsl.Genome)(nil)),
 		"Metric":            reflect.ValueOf((*dsl.Metric)(nil)),

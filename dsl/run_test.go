@@ -1,0 +1,80 @@
+package dsl
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/nat/transfer/transfertest"
+)
+
+// TestTransferWithRunsTheLoop runs the real transfer loop through the vocabulary on a synthetic
+// supernet (transfertest: not a model of accuracy, only of the loop's mechanics), with a custom
+// objective and a constraint in the DSL's raw units.
+func TestTransferWithRunsTheLoop(t *testing.T) {
+	sp := MNISTSpace()
+	net, err := transfertest.New(sp.Engine())
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := Custom("layers", func(a Arch) float64 {
+		n := 0
+		for _, d := range a.Depths {
+			n += d
+		}
+		return float64(n)
+	})
+	exp := Experiment{
+		Name:        "dsl-test",
+		Space:       sp,
+		Data:        Dataset("mnist"),
+		Objectives:  Objectives(Maximize(Top1()), Minimize(MAdds()), Minimize(layers)),
+		Constraints: Constraints(AtMost(MAdds(), 12e6)),
+		Search:      SearchSettings{Initial: 24, Iterations: 1, Population: 12, Generations: 3, Candidates: 2, AdaptSteps: 2, Seed: 7},
+		Dir:         t.TempDir(),
+	}
+	var updates, firsts int
+	env := Env{Context: context.Background(), Publish: func(b display.Bundle, id string, update bool) {
+		if update {
+			updates++
+		} else {
+			firsts++
+		}
+	}}
+	res, err := env.TransferWith(exp, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 1 || len(res.Points) < 24 {
+		t.Fatalf("iterations %d, %d points; want 1 iteration and at least the initial 24", res.Iterations, len(res.Points))
+	}
+	if firsts != 1 || updates == 0 {
+		t.Errorf("progress: %d first displays and %d updates; want one display updated in place", firsts, updates)
+	}
+	for _, p := range res.Points {
+		want, _ := layers.Measure(sp, p.Arch)
+		if p.Values["layers"] != want {
+			t.Fatalf("layers = %v, want %v for %v", p.Values["layers"], want, p.Arch)
+		}
+		if c := sp.Costs(p.Arch); p.Values["madds"] != float64(c.MAdds) {
+			t.Fatalf("madds = %v, want %v", p.Values["madds"], c.MAdds)
+		}
+		if p.Values["top1"] <= 0 {
+			t.Fatalf("top1 = %v", p.Values["top1"])
+		}
+	}
+	if len(res.Front()) == 0 {
+		t.Error("empty front")
+	}
+	if _, err := res.Archive(); err != nil {
+		t.Errorf("Archive: %v", err)
+	}
+	// A canceled context stops the run with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	exp.Dir = t.TempDir()
+	if _, err := (Env{Context: ctx}).TransferWith(exp, net); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled run: %v", err)
+	}
+}
