@@ -3,18 +3,22 @@
 package notebooks
 
 import (
+	"bufio"
 	"bytes"
+	_ "embed"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// setup builds nat, installs its kernelspec into a private Jupyter data directory and returns the
-// environment under which jupyter finds it.
+// setup returns the environment under which jupyter finds the NAT kernel: nat built and its
+// kernelspec installed into a private Jupyter data directory, once for the whole package.
 func setup(t *testing.T) []string {
 	t.Helper()
 	if testing.Short() {
@@ -24,24 +28,51 @@ func setup(t *testing.T) []string {
 		t.Fatal("jupyter is not installed; on Debian: apt-get install -y jupyter-notebook jupyter-nbconvert " +
 			"python3-nbclient jupyter-client python3-ipykernel (.ci/run does this)")
 	}
+	shared.once.Do(func() { shared.env, shared.err = installKernel() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.env
+}
+
+var shared struct {
+	once sync.Once
+	dir  string
+	env  []string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+func installKernel() ([]string, error) {
 	root, err := filepath.Abs("..")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	tmp := t.TempDir()
+	tmp, err := os.MkdirTemp("", "nat-notebooks-test-")
+	if err != nil {
+		return nil, err
+	}
+	shared.dir = tmp
 	nat := filepath.Join(tmp, "nat")
 	build := exec.Command("go", "build", "-o", nat, "./cmd/nat")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building nat: %v\n%s", err, out)
+		return nil, fmt.Errorf("building nat: %v\n%s", err, out)
 	}
 	env := append(os.Environ(), "JUPYTER_DATA_DIR="+filepath.Join(tmp, "jupyter"))
 	install := exec.Command(nat, "kernel", "install", "--user", "--module-dir", root)
 	install.Env = env
 	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("nat kernel install: %v\n%s", err, out)
+		return nil, fmt.Errorf("nat kernel install: %v\n%s", err, out)
 	}
-	return env
+	return env, nil
 }
 
 // nbconvert executes a notebook into outDir and returns the executed notebook and nbconvert's
@@ -173,4 +204,47 @@ func joined(v any) string {
 		return b.String()
 	}
 	return ""
+}
+
+//go:embed testdata/jupyter_client_check.py
+var jupyterClientCheck string
+
+// TestJupyterClientInterruptAndRestart drives the kernel with jupyter_client's KernelManager, as
+// Jupyter's frontends do: it interrupts a spinning cell (interrupt_request), checks the session
+// survived, restarts the kernel (state gone) and shuts it down.
+func TestJupyterClientInterruptAndRestart(t *testing.T) {
+	env := setup(t)
+	python := jupyterPython(t)
+	script := filepath.Join(t.TempDir(), "check.py")
+	if err := os.WriteFile(script, []byte(jupyterClientCheck), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, script)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\nok\n") {
+		t.Fatalf("jupyter_client check: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// jupyterPython returns the Python interpreter that runs jupyter (the one with jupyter_client).
+func jupyterPython(t *testing.T) string {
+	path, err := exec.LookPath("jupyter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if fields := strings.Fields(strings.TrimPrefix(line, "#!")); strings.HasPrefix(line, "#!") && len(fields) > 0 {
+		if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
+			return fields[1]
+		}
+		return fields[0]
+	}
+	return "python3"
 }
