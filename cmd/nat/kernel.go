@@ -125,11 +125,26 @@ func runKernelStart(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("nat kernel start: %w", err)
 	}
+	// Inspecting a vocabulary name shows its doc comment, read from the DSL's source in the NAT
+	// checkout (the compiled symbols carry none); without a checkout, the signature only.
+	moduleDir := os.Getenv("NAT_MODULE_DIR")
+	if moduleDir == "" {
+		if wd, err := os.Getwd(); err == nil {
+			moduleDir = findModule(wd, natModule)
+		}
+	}
+	if moduleDir != "" {
+		if docs, err := dslengine.LoadDocs(filepath.Join(moduleDir, "dsl")); err == nil {
+			engine.SetDocs(docs)
+		} else {
+			fmt.Fprintf(e.Stderr, "nat kernel: vocabulary documentation unavailable: %v\n", err)
+		}
+	}
 	var gonbLog io.Writer
 	if *verbose {
 		gonbLog = e.Stderr
 	}
-	relay := gonb.New(gonb.Options{Log: gonbLog})
+	relay := gonb.New(gonb.Options{Log: gonbLog, ModuleDir: moduleDir})
 
 	// The kernel outlives the SIGINT that cancels ctx: SIGINT interrupts the running cell, as in
 	// every Jupyter kernel; SIGTERM and shutdown_request stop it.

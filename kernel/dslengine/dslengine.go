@@ -18,7 +18,8 @@ import (
 // Engine evaluates notebook cells in one DSL session, so that values, functions and imports
 // persist from cell to cell.
 type Engine struct {
-	s *session.Session
+	s    *session.Session
+	docs *Docs // vocabulary documentation, or nil
 }
 
 var (
@@ -37,6 +38,10 @@ func New(opts session.Options) (*Engine, error) {
 	}
 	return &Engine{s: s}, nil
 }
+
+// SetDocs makes Inspect show the doc comments in docs (see LoadDocs) beside the session's
+// description of a name. Call it before serving.
+func (e *Engine) SetDocs(docs *Docs) { e.docs = docs }
 
 // Session returns the underlying session.
 func (e *Engine) Session() *session.Session { return e.s }
@@ -68,16 +73,29 @@ func (e *Engine) Complete(code string, cursor int) kernel.Completion {
 	return kernel.Completion{Matches: c.Matches, Start: c.Start, End: c.End}
 }
 
-// Inspect describes the name at cursor: its kind and type, or a session value's current value.
+// Inspect describes the name at cursor: its kind and type, or a session value's current value,
+// and for a vocabulary name its documentation.
 func (e *Engine) Inspect(code string, cursor int, detail int) (display.Bundle, bool) {
-	doc := e.s.Inspect(code, cursor)
-	if doc == "" {
+	desc := e.s.Inspect(code, cursor)
+	var decl, text string
+	var documented bool
+	if name := identAt(code, cursor); name != "" && (desc == "" || !strings.Contains(desc, " = ")) {
+		// Session values (described with " = value") are the user's, not the vocabulary's.
+		decl, text, documented = e.docs.Lookup(name)
+	}
+	if desc == "" && !documented {
 		return nil, false
 	}
-	return display.Bundle{
-		display.TextPlain: []byte(doc),
-		display.Markdown:  []byte("```go\n" + doc + "\n```\n"),
-	}, true
+	head := desc
+	if head == "" || (decl != "" && !strings.Contains(decl, "\n")) {
+		head = decl
+	}
+	plain := strings.TrimSpace(head + "\n\n" + text)
+	md := "```go\n" + head + "\n```\n"
+	if text != "" {
+		md += "\n" + text + "\n"
+	}
+	return display.Bundle{display.TextPlain: []byte(plain), display.Markdown: []byte(md)}, true
 }
 
 // errorNames are the enames of session errors by kind.

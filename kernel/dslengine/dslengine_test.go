@@ -3,6 +3,7 @@ package dslengine_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,60 @@ func BenchmarkDSLCellRoundTrip(b *testing.B) {
 		if !strings.Contains(string(r.Content), `"status":"ok"`) {
 			b.Fatalf("reply %s", r.Content)
 		}
+	}
+}
+
+func TestDocs(t *testing.T) {
+	d, err := dslengine.LoadDocs("testdata/vocab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][2]string{
+		"NewSpace": {"func NewSpace() *Space", "NewSpace returns an empty space."},
+		"Top1":     {"func Top1() Objective", "Top1 is top-1 accuracy."},
+		"Space":    {"", "Space is a search space."},
+		"MaxDepth": {"", "MaxDepth is the deepest a stage may be."},
+	} {
+		decl, text, ok := d.Lookup(name)
+		if !ok || decl != want[0] || text != want[1] {
+			t.Errorf("Lookup(%q) = %q, %q, %v; want %q, %q", name, decl, text, ok, want[0], want[1])
+		}
+	}
+	// A method name shared by two types shows both.
+	_, text, ok := d.Lookup("Size")
+	if !ok || !strings.Contains(text, "Space.Size: Size counts the subnets") || !strings.Contains(text, "Objective.Size: Size of an objective list.") {
+		t.Errorf("Lookup(Size) = %q, %v", text, ok)
+	}
+	if _, _, ok := d.Lookup("Missing"); ok {
+		t.Error("Lookup(Missing) found something")
+	}
+}
+
+// TestInspectShowsVocabularyDocs reads the real vocabulary's documentation, as the kernel does.
+func TestInspectShowsVocabularyDocs(t *testing.T) {
+	e, err := dslengine.New(session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := dslengine.LoadDocs("../../dsl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetDocs(docs)
+	_, want, ok := docs.Lookup("MNISTSpace")
+	if !ok || want == "" {
+		t.Fatalf("the vocabulary does not document MNISTSpace (%q, %v)", want, ok)
+	}
+	b, found := e.Inspect("space := MNISTSpace()", 12, 0)
+	if !found || !strings.Contains(string(b["text/plain"]), want) || !strings.Contains(string(b["text/markdown"]), "func MNISTSpace()") {
+		t.Errorf("Inspect(MNISTSpace) = %q / %q", b["text/plain"], b["text/markdown"])
+	}
+	// A user's value is described by the session, with its value, and not confused with docs.
+	if _, err := e.Execute(context.Background(), "budget := 15e6", kernel.Output{Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	b, found = e.Inspect("budget", 2, 0)
+	if !found || !strings.Contains(string(b["text/plain"]), "budget float64 = 1.5e+07") {
+		t.Errorf("Inspect(budget) = %q", b["text/plain"])
 	}
 }
