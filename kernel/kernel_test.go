@@ -47,6 +47,8 @@ func (f *fakeEngine) Execute(ctx context.Context, code string, out kernel.Output
 		case "display", "update":
 			id, html, _ := strings.Cut(arg, " ")
 			out.Display.Publish(display.Bundle{display.HTML: []byte(html), display.TextPlain: []byte(html)}, id, cmd == "update")
+		case "svg":
+			out.Display.Publish(display.Bundle{display.SVG: []byte("<svg/>"), display.Markdown: []byte("**front**"), display.TextPlain: []byte("front")}, "", false)
 		case "png":
 			out.Display.Publish(display.Bundle{display.PNG: []byte("\x89PNG\r\n"), display.TextPlain: []byte("a plot")}, "", false)
 		case "set":
@@ -251,9 +253,9 @@ func TestKernelInfoAndHeartbeat(t *testing.T) {
 
 func TestExecuteSendsEveryMessageInOrder(t *testing.T) {
 	h := start(t, kernel.Options{})
-	c := h.execute("out hello\nerr careful\ndisplay d1 <b>1%</b>\nupdate d1 <b>50%</b>\npng\nvalue 42")
+	c := h.execute("out hello\nerr careful\ndisplay d1 <b>1%</b>\nupdate d1 <b>50%</b>\npng\nvalue 42\nsvg")
 	want := []string{"status:busy", "execute_input", "stream", "stream", "display_data", "update_display_data",
-		"display_data", "execute_result", "status:idle"}
+		"display_data", "display_data", "execute_result", "status:idle"}
 	if got := c.types(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("iopub messages %v, want %v", got, want)
 	}
@@ -277,7 +279,10 @@ func TestExecuteSendsEveryMessageInOrder(t *testing.T) {
 	if png := field[map[string]string](t, m[6], "data")["image/png"]; png != "iVBORw0K" {
 		t.Errorf("image/png %q, want base64 of the PNG bytes", png)
 	}
-	res := m[7]
+	if d := field[map[string]string](t, m[7], "data"); d["image/svg+xml"] != "<svg/>" || d["text/markdown"] != "**front**" || d["text/plain"] != "front" {
+		t.Errorf("svg/markdown display %v", d)
+	}
+	res := m[8]
 	if field[int](t, res, "execution_count") != 1 || field[map[string]string](t, res, "data")["text/plain"] != "42" {
 		t.Errorf("execute_result %s", res.Content)
 	}
