@@ -191,11 +191,13 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 	dot := s.dot
 	niche := s.niche
 	for j, u := range s.refs {
+		var colMin float64
+		var colArg int
 		switch m {
 		case 3:
-			dot3(dot, cols, u)
+			colMin, colArg = assoc3(j, u, cols, nn, best, niche)
 		case 5:
-			dot5(dot, cols, u)
+			colMin, colArg = assoc5(j, u, cols, nn, best, niche)
 		default:
 			u0 := u[0]
 			c0 := cols[0][:len(dot)]
@@ -209,18 +211,18 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 					dot[c] += uk * ck[c]
 				}
 			}
-		}
-		colMin, colArg := math.Inf(1), -1
-		nn := nn[:len(dot)]
-		best := best[:len(dot)]
-		niche := niche[:len(dot)]
-		for c, p := range dot {
-			d2 := nn[c] - p*p
-			if d2 < best[c] {
-				best[c], niche[c] = d2, j
-			}
-			if d2 < colMin {
-				colMin, colArg = d2, c
+			colMin, colArg = math.Inf(1), -1
+			nn := nn[:len(dot)]
+			best := best[:len(dot)]
+			niche := niche[:len(dot)]
+			for c, p := range dot {
+				d2 := nn[c] - p*p
+				if d2 < best[c] {
+					best[c], niche[c] = d2, j
+				}
+				if d2 < colMin {
+					colMin, colArg = d2, c
+				}
 			}
 		}
 		s.colMin[j], s.colArg[j] = colMin, colArg
@@ -497,23 +499,46 @@ func solveOnes(A [][]float64) ([]float64, bool) {
 	return x, true
 }
 
-// dot3 and dot5 are the dot products of every candidate with u for the common cases of 3 and 5
-// objectives, in one fused pass.
-func dot3(dot []float64, cols [][]float64, u []float64) {
+// assoc3 and assoc5 are the association pass for one reference direction j (unit vector u) in
+// the common cases of 3 and 5 objectives, fused into one loop over the candidates: squared
+// perpendicular distance |N|^2 - (N.u)^2, the best direction of each candidate so far, and the
+// closest candidate to this direction.
+func assoc3(j int, u []float64, cols [][]float64, nn, best []float64, niche []int) (float64, int) {
 	u0, u1, u2 := u[0], u[1], u[2]
-	c0, c1, c2 := cols[0][:len(dot)], cols[1][:len(dot)], cols[2][:len(dot)]
-	for c := range dot {
-		dot[c] = u0*c0[c] + u1*c1[c] + u2*c2[c]
+	n := len(nn)
+	c0, c1, c2 := cols[0][:n], cols[1][:n], cols[2][:n]
+	best, niche = best[:n], niche[:n]
+	colMin, colArg := math.Inf(1), -1
+	for c := 0; c < n; c++ {
+		p := u0*c0[c] + u1*c1[c] + u2*c2[c]
+		d2 := nn[c] - p*p
+		if d2 < best[c] {
+			best[c], niche[c] = d2, j
+		}
+		if d2 < colMin {
+			colMin, colArg = d2, c
+		}
 	}
+	return colMin, colArg
 }
 
-func dot5(dot []float64, cols [][]float64, u []float64) {
+func assoc5(j int, u []float64, cols [][]float64, nn, best []float64, niche []int) (float64, int) {
 	u0, u1, u2, u3, u4 := u[0], u[1], u[2], u[3], u[4]
-	c0, c1, c2 := cols[0][:len(dot)], cols[1][:len(dot)], cols[2][:len(dot)]
-	c3, c4 := cols[3][:len(dot)], cols[4][:len(dot)]
-	for c := range dot {
-		dot[c] = u0*c0[c] + u1*c1[c] + u2*c2[c] + u3*c3[c] + u4*c4[c]
+	n := len(nn)
+	c0, c1, c2, c3, c4 := cols[0][:n], cols[1][:n], cols[2][:n], cols[3][:n], cols[4][:n]
+	best, niche = best[:n], niche[:n]
+	colMin, colArg := math.Inf(1), -1
+	for c := 0; c < n; c++ {
+		p := u0*c0[c] + u1*c1[c] + u2*c2[c] + u3*c3[c] + u4*c4[c]
+		d2 := nn[c] - p*p
+		if d2 < best[c] {
+			best[c], niche[c] = d2, j
+		}
+		if d2 < colMin {
+			colMin, colArg = d2, c
+		}
 	}
+	return colMin, colArg
 }
 
 func grow(v []int, n int) []int {

@@ -140,15 +140,27 @@ func (d *DTLZ) eval(x, f []float64) {
 		}
 		return
 	}
-	for i := 0; i < m; i++ {
-		v := 1 + g
-		for j := 0; j < m-1-i; j++ {
-			v *= math.Cos(d.theta(x[j]))
-		}
+	// f_i = (1+g) prod_{j < m-1-i} cos(theta_j) * sin(theta_{m-1-i}) (no sine for i = 0): a
+	// running product of cosines from the first angle gives every f_i in one pass.
+	var sinBuf [16]float64
+	sins := sinBuf[:0]
+	if m-1 > len(sinBuf) {
+		sins = make([]float64, 0, m-1)
+	}
+	for j := 0; j < m-1; j++ {
+		sins = append(sins, math.Sin(d.theta(x[j])))
+	}
+	prod := 1 + g
+	for i := m - 1; i >= 0; i-- {
+		// prod = (1+g) prod_{j < m-1-i} cos(theta_j)
+		v := prod
 		if i > 0 {
-			v *= math.Sin(d.theta(x[m-1-i]))
+			v *= sins[m-1-i]
 		}
 		f[i] = v
+		if i > 0 {
+			prod *= math.Cos(d.theta(x[m-1-i]))
+		}
 	}
 }
 
