@@ -221,9 +221,12 @@ func (k *Kernel) isComplete(m *jupyter.Message) map[string]any {
 	if err := m.Decode(&req); err != nil {
 		return map[string]any{"status": "unknown"}
 	}
-	engine, body, _ := k.engineFor(req.Code)
+	engine, body, offset := k.engineFor(req.Code)
 	if engine == nil {
 		return map[string]any{"status": "invalid"}
+	}
+	if offset == 0 {
+		body = blankSpecialLines(body)
 	}
 	var status, indent string
 	if c, ok := engine.(CompletenessChecker); ok {

@@ -455,7 +455,7 @@ func TestCompleteInspectIsComplete(t *testing.T) {
 	if !field[bool](t, r, "found") || field[map[string]string](t, r, "data")["text/plain"] != "Space is a search space." {
 		t.Errorf("inspect reply %s", r.Content)
 	}
-	for code, want := range map[string]string{"x := 1": "complete", "func f() {": "incomplete", "s := `abc": "incomplete", "x := 1 +": "incomplete", "x := )": "invalid"} {
+	for code, want := range map[string]string{"x := 1": "complete", "func f() {": "incomplete", "s := `abc": "incomplete", "x := 1 +": "incomplete", "x := )": "invalid", "!ls\nx := 1": "complete"} {
 		r, err := h.client.Request(ctx, h.client.Shell, "is_complete_request", map[string]any{"code": code})
 		if err != nil {
 			t.Fatal(err)

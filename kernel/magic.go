@@ -77,6 +77,18 @@ func (k *Kernel) runSpecialLines(ctx context.Context, code string, out Output) (
 	return strings.Join(lines, "\n"), nil
 }
 
+// blankSpecialLines returns code with its "!" and "%" lines blanked, for checks that only
+// understand Go.
+func blankSpecialLines(code string) string {
+	lines := strings.Split(code, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "!") || (strings.HasPrefix(l, "%") && !strings.HasPrefix(l, "%%")) {
+			lines[i] = ""
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 func firstLine(s string) string {
 	l, _, more := strings.Cut(s, "\n")
 	if more {
