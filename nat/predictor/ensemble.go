@@ -153,6 +153,7 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 					c.heldOut(y, folds, ws, row)
 					c.inv = nil
 				}
+				c.compact()
 				members[j] = c
 			}
 		}()
@@ -194,9 +195,9 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 	return out, nil
 }
 
-// predictChunk is the number of rows a worker predicts at a time: small enough that the
-// per-member projection stays in cache, large enough to amortise the walk over members.
-const predictChunk = 128
+// predictBlock is the number of rows predicted per pass over the members: the members'
+// predictions for a block (Members x predictBlock values) are held before taking medians.
+const predictBlock = 2048
 
 // Predict returns the median of the members' predictions for every row of X.
 func (e *RBFEnsemble) Predict(X [][]float64) ([]float64, error) {
@@ -214,7 +215,7 @@ func (e *RBFEnsemble) predict(X [][]float64, spread bool) ([]float64, []float64,
 	if err := checkPredict("rbf-ensemble", X, e.m); err != nil {
 		return nil, nil, err
 	}
-	rows := len(X)
+	rows, m := len(X), e.m
 	x := flatten(X)
 	out := make([]float64, rows)
 	var std []float64
@@ -222,44 +223,68 @@ func (e *RBFEnsemble) predict(X [][]float64, spread bool) ([]float64, []float64,
 		std = make([]float64, rows)
 	}
 	M := len(e.members)
-	chunks := (rows + predictChunk - 1) / predictChunk
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(e.opts.Workers, max(chunks, 1)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var proj []float64
-			vals := make([]float64, M*predictChunk) // member-major: vals[j*predictChunk + r]
-			col := make([]float64, M)
-			for {
-				ch := int(next.Add(1) - 1)
-				if ch >= chunks {
-					return
-				}
-				lo := ch * predictChunk
-				hi := min(lo+predictChunk, rows)
-				r := hi - lo
-				for j, c := range e.members {
-					proj = c.predict(x[lo*e.m:hi*e.m], r, e.m, vals[j*predictChunk:j*predictChunk+r], proj)
-				}
-				for a := 0; a < r; a++ {
-					for j := range col {
-						col[j] = vals[j*predictChunk+a]
-					}
-					out[lo+a] = median(col)
-					if spread {
-						std[lo+a] = (quantile(col, 0.75) - quantile(col, 0.25)) / 1.349
-					}
+	vals := make([]float64, M*min(rows, predictBlock)) // member-major: vals[j*r + a]
+	for lo := 0; lo < rows; lo += predictBlock {
+		hi := min(lo+predictBlock, rows)
+		r := hi - lo
+		xb := x[lo*m : hi*m]
+		lv := discretize(xb, r, m)
+		// Members in parallel; each writes its own slice of vals.
+		parallel(e.opts.Workers, M, func() func(j int) {
+			var scratch []float64
+			tw := new(tableWork)
+			return func(j int) {
+				c := e.members[j]
+				dst := vals[j*r : j*r+r]
+				if lv.discrete(c.cols) {
+					c.predictTables(lv, r, m, dst, tw)
+				} else {
+					scratch = c.predict(xb, r, m, dst, scratch)
 				}
 			}
-		}()
+		})
+		// Medians in parallel over rows.
+		parallel(e.opts.Workers, r, func() func(a int) {
+			col := make([]float64, M)
+			return func(a int) {
+				for j := range col {
+					col[j] = vals[j*r+a]
+				}
+				out[lo+a] = median(col)
+				if spread {
+					std[lo+a] = (quantile(col, 0.75) - quantile(col, 0.25)) / 1.349
+				}
+			}
+		})
 	}
-	wg.Wait()
 	if err := checkOutput("rbf-ensemble", out); err != nil {
 		return nil, nil, err
 	}
 	return out, std, nil
+}
+
+// parallel runs body(i) for i in 0..n-1 on up to workers goroutines. newBody is called once
+// per goroutine so each can own its scratch buffers. Which goroutine runs which i does not
+// matter as long as body(i) writes only what belongs to i, which keeps results independent
+// of scheduling.
+func parallel(workers, n int, newBody func() func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := newBody()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				body(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // median returns the median of v (the mean of the two middle values for even length),

@@ -74,10 +74,13 @@ func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) 
 		return nil, fmt.Errorf("rbf: fit: %w", err)
 	}
 	var held []float64
-	if folds != nil {
+	if folds == nil {
+		core.compact()
+	} else {
 		held = make([]float64, len(y))
 		core.heldOut(y, folds, ws, held)
 		core.inv = nil
+		core.compact()
 		for i, v := range held {
 			if !finite(v) {
 				return nil, fmt.Errorf("rbf: cross-validation: the system without the fold of sample %d is singular", i)
@@ -113,9 +116,13 @@ type rbfCore struct {
 	cols    []int
 	n, k    int
 	centers []float64 // n x k, row-major
-	lambda  []float64 // n kernel weights
-	tail    []float64 // k+1: constant, then one coefficient per column
-	ridge   float64
+	// centersT is centers feature-major (k x n), built at fit time for prediction (which
+	// may run on several goroutines at once, so nothing is built lazily).
+	centersT []float64
+	lambda   []float64 // n kernel weights
+	tail     []float64 // k+1: constant, then one coefficient per column
+	ridge    float64
+	ridged   bool // repeated centers possible: compact merges them after any cross-validation
 	// inv is the inverse of the saddle-point matrix's data block, kept only while
 	// cross-validating (see heldOut).
 	inv []float64
@@ -125,7 +132,7 @@ type rbfCore struct {
 // rbfWork holds buffers reused across fits so that an ensemble does not allocate per member.
 type rbfWork struct {
 	a, a0, rhs, work, small, smallRHS []float64
-	ipiv, iwork, smallPiv             []int
+	ipiv, smallPiv                    []int
 	proj                              []float64
 	hashes                            map[uint64][]int
 }
@@ -273,6 +280,8 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 	}
 	c.lambda = append([]float64(nil), rhs[:n]...)
 	c.tail = append([]float64(nil), rhs[n:]...)
+	c.ridged = ridge > 0
+	c.transposeCenters()
 	if folds != nil {
 		if !lapack64.Getri(A, ws.ipiv, ws.work, len(ws.work)) {
 			return nil, errSingular
@@ -350,33 +359,81 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 	}
 }
 
+// compact merges repeated centers into one whose weight is the sum of theirs. The
+// interpolant is unchanged, but the weights of repeated centers in a ridged system are huge and
+// nearly opposite (about +-dy/ridge): summing them once here avoids cancelling them in every
+// prediction, and small-subset members (many repeats) get cheaper to evaluate. It must run after
+// heldOut, which needs the per-sample weights.
+func (c *rbfCore) compact() {
+	if !c.ridged {
+		return
+	}
+	k := c.k
+	index := make(map[string]int, c.n)
+	var centers, lambda []float64
+	key := make([]byte, 8*k)
+	for i := 0; i < c.n; i++ {
+		row := c.centers[i*k : i*k+k]
+		for f, v := range row {
+			bits := math.Float64bits(v + 0)
+			for b := 0; b < 8; b++ {
+				key[8*f+b] = byte(bits >> (8 * b))
+			}
+		}
+		if at, ok := index[string(key)]; ok {
+			lambda[at] += c.lambda[i]
+			continue
+		}
+		index[string(key)] = len(lambda)
+		centers = append(centers, row...)
+		lambda = append(lambda, c.lambda[i])
+	}
+	c.centers, c.lambda, c.n = centers, lambda, len(lambda)
+	c.ridged = false
+	c.transposeCenters()
+}
+
 // predict evaluates the interpolant at the rows of the rows x m matrix x into out.
-// proj is an optional scratch buffer for the projected rows.
-func (c *rbfCore) predict(x []float64, rows, m int, out []float64, proj []float64) []float64 {
+// scratch is an optional buffer (returned, possibly grown) for the projected rows and distances.
+//
+// The centers are stored feature-major (centersT) so that the squared distances from one row
+// to all centers accumulate in long, branch-free loops over contiguous memory: about twice as
+// fast as a short inner loop over each center's features.
+func (c *rbfCore) predict(x []float64, rows, m int, out []float64, scratch []float64) []float64 {
 	k, n := c.k, c.n
-	proj = grow(proj, rows*k)
+	scratch = grow(scratch, k+n)
+	xa, d2 := scratch[:k], scratch[k:k+n]
 	for a := 0; a < rows; a++ {
 		row := x[a*m:]
-		for f, j := range c.cols {
-			proj[a*k+f] = row[j]
-		}
-	}
-	for a := 0; a < rows; a++ {
-		xa := proj[a*k : a*k+k : a*k+k]
 		s := c.tail[0]
-		for f, v := range xa {
-			s += c.tail[1+f] * v
+		for f, j := range c.cols {
+			xa[f] = row[j]
+			s += c.tail[1+f] * row[j]
 		}
-		for i := 0; i < n; i++ {
-			ci := c.centers[i*k : i*k+k : i*k+k]
-			d2 := 0.0
-			for f, v := range xa {
-				d := v - ci[f]
-				d2 += d * d
+		clear(d2)
+		for f, v := range xa {
+			col := c.centersT[f*n : f*n+n : f*n+n]
+			for i, ci := range col {
+				d := v - ci
+				d2[i] += d * d
 			}
-			s += c.lambda[i] * d2 * math.Sqrt(d2)
+		}
+		lam := c.lambda[:n:n]
+		for i, d := range d2 {
+			s += lam[i] * d * math.Sqrt(d)
 		}
 		out[a] = s
 	}
-	return proj
+	return scratch
+}
+
+// transposeCenters fills centersT, the k x n feature-major copy of centers.
+func (c *rbfCore) transposeCenters() {
+	k, n := c.k, c.n
+	c.centersT = make([]float64, k*n)
+	for i := 0; i < n; i++ {
+		for f := 0; f < k; f++ {
+			c.centersT[f*n+i] = c.centers[i*k+f]
+		}
+	}
 }

@@ -301,3 +301,65 @@ func sortFloats(v []float64) {
 		}
 	}
 }
+
+func discreteData(n, m int, seed uint64) ([][]float64, []float64) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	X := make([][]float64, n)
+	y := make([]float64, n)
+	for i := range X {
+		X[i] = make([]float64, m)
+		for j := range X[i] {
+			X[i][j] = float64(r.IntN(3+j%8)) / float64(2+j%8)
+		}
+		y[i] = smooth(X[i]) + 0.01*r.NormFloat64()
+	}
+	return X, y
+}
+
+// The tabulated distances (discrete features) must give the direct computation's
+// predictions, for members with odd and even feature counts.
+func TestTablePathMatchesDirect(t *testing.T) {
+	X, y := discreteData(90, 9, 31)
+	T, _ := discreteData(500, 9, 32)
+	e := ensembleFor(t, 30, 2, 5)
+	if err := e.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	x := flatten(T)
+	lv := discretize(x, len(T), 9)
+	odd, even := false, false
+	for _, c := range e.members {
+		if !lv.discrete(c.cols) {
+			t.Fatal("discrete data not detected as discrete")
+		}
+		odd, even = odd || c.k%2 == 1, even || c.k%2 == 0
+		direct := make([]float64, len(T))
+		c.predict(x, len(T), 9, direct, nil)
+		tab := make([]float64, len(T))
+		c.predictTables(lv, len(T), 9, tab, new(tableWork))
+		for a := range tab {
+			if math.Abs(tab[a]-direct[a]) > 1e-11*(1+math.Abs(direct[a])) {
+				t.Fatalf("member on %v, row %d: table %v, direct %v", c.cols, a, tab[a], direct[a])
+			}
+		}
+	}
+	if !odd || !even {
+		t.Fatalf("members cover odd %v / even %v feature counts; want both", odd, even)
+	}
+	// A batch where a column has more than maxLevels values falls back to the direct path
+	// for the members using it, with the same predictions.
+	want, _ := e.Predict(T)
+	T2 := clone(T)
+	for a := range T2 {
+		T2[a][3] += float64(a%(maxLevels+1)) * 1e-13
+	}
+	if lv := discretize(flatten(T2), len(T2), 9); lv.values[3] != nil || lv.values[4] == nil {
+		t.Fatal("column 3 should be continuous, column 4 discrete")
+	}
+	got, _ := e.Predict(T2)
+	for a := range got {
+		if math.Abs(got[a]-want[a]) > 1e-9 {
+			t.Fatalf("row %d: mixed path %v, table path %v", a, got[a], want[a])
+		}
+	}
+}

@@ -33,6 +33,8 @@ type ModelScore struct {
 	Tau []float64
 	// Mean and Std (population) of Tau; Score = Mean - Std is what is maximised.
 	Mean, Std, Score float64
+	// HeldOut is every sample's prediction by the model fitted without its fold.
+	HeldOut []float64
 	// Err is why the candidate could not be scored (it is then never chosen).
 	Err error
 }
@@ -161,6 +163,7 @@ func (s *Switching) Fit(X [][]float64, y []float64) error {
 			continue
 		}
 		fitted[c] = model
+		sc.HeldOut = held
 		sc.Tau = make([]float64, len(folds))
 		for f, S := range folds {
 			p, t := make([]float64, len(S)), make([]float64, len(S))

@@ -1,0 +1,162 @@
+package predictor
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// Fast prediction for discrete features.
+//
+// NAT's features are genes scaled to [0,1] (or one-hot): each column takes a handful of
+// values. For an RBF member on columns S, the squared distance from a row to center i is
+// sum_{f in S} (x_f - c_fi)^2, which costs three flops per feature per (row, center): for the
+// 500-member ensemble predicting 10,000 candidates that is ~5e10 flops, most of the time.
+// When every column of a batch takes at most maxLevels values, the per-feature terms are
+// tabulated once per member and batch, T_f[u][i] = (U_f[u] - c_fi)^2, and pairs of features
+// are merged into T_fg[u,w][i] = T_f[u][i] + T_g[w][i]; a row's distances to all centers
+// are then the sum of k/2 table rows: half an add per feature instead of three flops.
+// The result equals the direct sum up to floating-point reassociation (~1e-16 relative).
+
+// maxLevels is the largest number of distinct values per column for the table path:
+// NAT's genes have at most 17; larger makes the pair tables outgrow the cache.
+const maxLevels = 20
+
+// levels holds, per column of a batch, its distinct values and each row's index among them.
+type levels struct {
+	values [][]float64 // per column; nil if the column has more than maxLevels values
+	codes  []uint8     // rows x m, codes[a*m+j] indexes values[j]
+}
+
+// discretize finds each column's distinct values in the rows x m batch x.
+func discretize(x []float64, rows, m int) *levels {
+	lv := &levels{values: make([][]float64, m), codes: make([]uint8, rows*m)}
+	for j := 0; j < m; j++ {
+		vals := make([]float64, 0, maxLevels)
+		ok := true
+		for a := 0; a < rows && ok; a++ {
+			v := x[a*m+j]
+			idx := -1
+			for u, w := range vals {
+				if w == v {
+					idx = u
+					break
+				}
+			}
+			if idx < 0 {
+				if len(vals) == maxLevels {
+					ok = false
+					break
+				}
+				idx = len(vals)
+				vals = append(vals, v)
+			}
+			lv.codes[a*m+j] = uint8(idx)
+		}
+		if ok {
+			lv.values[j] = vals
+		}
+	}
+	return lv
+}
+
+// discrete reports whether every column of c has a table.
+func (lv *levels) discrete(cols []int) bool {
+	for _, j := range cols {
+		if lv.values[j] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// tableWork is per-goroutine scratch for predictTables.
+type tableWork struct {
+	single, pair []float64
+	offs         []int
+	d2           []float64
+}
+
+// predictTables is predict for a batch whose columns c uses are all discrete in lv.
+func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tableWork) {
+	k, n := c.k, c.n
+	// Single-feature tables, laid out one after another: T_f starts at offs[f].
+	tw.offs = growInt(tw.offs, k+1)
+	size := 0
+	for f, j := range c.cols {
+		tw.offs[f] = size
+		size += len(lv.values[j]) * n
+	}
+	tw.single = grow(tw.single, size)
+	for f, j := range c.cols {
+		col := c.centersT[f*n : f*n+n]
+		for u, v := range lv.values[j] {
+			t := tw.single[tw.offs[f]+u*n : tw.offs[f]+u*n+n]
+			for i, ci := range col {
+				d := v - ci
+				t[i] = d * d
+			}
+		}
+	}
+	// Pair tables for features (0,1), (2,3), ...; an odd last feature uses its single table.
+	// (Measured side by side: single tables only, which stay in L2, are ~1.6x slower.)
+	pairs := k / 2
+	pairOff := make([]int, pairs+1)
+	psize := 0
+	for p := 0; p < pairs; p++ {
+		pairOff[p] = psize
+		psize += len(lv.values[c.cols[2*p]]) * len(lv.values[c.cols[2*p+1]]) * n
+	}
+	tw.pair = grow(tw.pair, psize)
+	for p := 0; p < pairs; p++ {
+		f, g := 2*p, 2*p+1
+		nf, ng := len(lv.values[c.cols[f]]), len(lv.values[c.cols[g]])
+		for u := 0; u < nf; u++ {
+			tu := tw.single[tw.offs[f]+u*n : tw.offs[f]+u*n+n]
+			for w := 0; w < ng; w++ {
+				tg := tw.single[tw.offs[g]+w*n : tw.offs[g]+w*n+n]
+				dst := tw.pair[pairOff[p]+(u*ng+w)*n : pairOff[p]+(u*ng+w)*n+n]
+				for i := range dst {
+					dst[i] = tu[i] + tg[i]
+				}
+			}
+		}
+	}
+	tw.d2 = grow(tw.d2, n)
+	d2 := tw.d2[:n:n]
+	lam := c.lambda[:n:n]
+	for a := 0; a < rows; a++ {
+		codes := lv.codes[a*m : a*m+m]
+		s := c.tail[0]
+		for f, j := range c.cols {
+			s += c.tail[1+f] * lv.values[j][codes[j]]
+		}
+		first := true
+		for p := 0; p < pairs; p++ {
+			f, g := c.cols[2*p], c.cols[2*p+1]
+			ng := len(lv.values[g])
+			at := pairOff[p] + (int(codes[f])*ng+int(codes[g]))*n
+			row := tw.pair[at : at+n : at+n]
+			if first {
+				copy(d2, row)
+				first = false
+				continue
+			}
+			floats.Add(d2, row) // gonum's SIMD loop: ~2x a plain Go loop here
+		}
+		for f := 2 * pairs; f < k; f++ {
+			at := tw.offs[f] + int(codes[c.cols[f]])*n
+			row := tw.single[at : at+n : at+n]
+			if first {
+				copy(d2, row)
+				first = false
+			} else {
+				floats.Add(d2, row)
+			}
+		}
+		for i, d := range d2 {
+			s += lam[i] * d * math.Sqrt(d)
+		}
+		out[a] = s
+	}
+}
