@@ -181,7 +181,9 @@ func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd s
 		strings.TrimSpace(cmd), time.Now().UTC().Format("2006-01-02"), gomaxprocs())
 	fmt.Fprintf(&b, "Data: 22 integer genes in NAT's bounds (nat/predictor/synthetic), accuracy a smooth nonlinear function of them "+
 		"with interactions, training accuracies with N(0, %.2g^2) noise; %d held-out genomes distinct from the training ones, scored "+
-		"noiseless. Features: %s (%d). Each cell: Kendall tau-b on the held-out set, mean ± std over %d seeds (data and model seeds differ per repetition).\n\n",
+		"noiseless. Features: %s (%d). Each cell: Kendall tau-b on the held-out set, mean ± std over %d seeds (data and model seeds differ per repetition). "+
+		"The last column compares adaptive switching (AS) with the best single model: on average, and on the seed where AS did worst relative to "+
+		"that seed's best single model.\n\n",
 		noise, test, fm.Name(), fm.Dim(), seeds)
 	cell := map[[2]string]predictorBenchRow{}
 	for _, r := range rows {
@@ -196,7 +198,7 @@ func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd s
 		hasAS = hasAS || name == "adaptive-switching" || name == "as"
 	}
 	if hasAS {
-		b.WriteString(" best single | AS - best single |")
+		b.WriteString(" best single (mean) | AS - best single |")
 	}
 	b.WriteString("\n|---|")
 	for range names {
@@ -208,7 +210,9 @@ func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd s
 	b.WriteString("\n")
 	for _, n := range ns {
 		fmt.Fprintf(&b, "| %d |", n)
-		best, bestName, as := math.Inf(-1), "", math.NaN()
+		best, bestName := math.Inf(-1), ""
+		var as predictorBenchRow
+		var singles []predictorBenchRow
 		for _, name := range names {
 			r := cell[[2]string{strconv.Itoa(n), name}]
 			if r.Err != "" {
@@ -217,17 +221,31 @@ func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd s
 			}
 			fmt.Fprintf(&b, " %.3f ± %.3f |", r.TauMean, r.TauStd)
 			if name == "adaptive-switching" || name == "as" {
-				as = r.TauMean
-			} else if r.TauMean > best {
+				as = r
+				continue
+			}
+			singles = append(singles, r)
+			if r.TauMean > best {
 				best, bestName = r.TauMean, name
 			}
 		}
 		if hasAS {
-			verdict := "within 0.05"
-			if !(as >= best-0.05) {
-				verdict = "MORE than 0.05 below"
+			// Per seed: AS against the best single model on that seed's data.
+			worst := math.Inf(1)
+			for s := range as.Tau {
+				bestSeed := math.Inf(-1)
+				for _, r := range singles {
+					if s < len(r.Tau) {
+						bestSeed = max(bestSeed, r.Tau[s])
+					}
+				}
+				worst = min(worst, as.Tau[s]-bestSeed)
 			}
-			fmt.Fprintf(&b, " %s %.3f | %+.3f (%s) |", bestName, best, as-best, verdict)
+			verdict := "within 0.05"
+			if !(worst >= -0.05) {
+				verdict = "NOT within 0.05 on every seed"
+			}
+			fmt.Fprintf(&b, " %s %.3f | mean %+.3f, worst seed %+.3f (%s) |", bestName, best, as.TauMean-best, worst, verdict)
 		}
 		b.WriteString("\n")
 	}
