@@ -241,3 +241,25 @@ func TestMatingRepairsAndEliminatesDuplicates(t *testing.T) {
 		t.Error("repair hook never called")
 	}
 }
+
+func TestPowPos(t *testing.T) {
+	for _, x := range []float64{1e-300, 0.003, 0.5, 1, 1.7, 40, 1e10} {
+		for _, y := range []float64{-31, -21, -2, -1, 0, 1, 2, 21, 31, 1.0 / 31, 1.0 / 21, 0.5, -0.25} {
+			got, want := powPos(x, y), math.Pow(x, y)
+			if want < 1e-290 || want > 1e290 {
+				// Beyond the normal range powPos may flush to 0 or +Inf: SBX then sees the
+				// same limit (alpha = 2) either way.
+				if (want < 1e-290 && got > 1e-290) || (want > 1e290 && got < 1e290) {
+					t.Errorf("powPos(%v, %v) = %v, want %v", x, y, got, want)
+				}
+				continue
+			}
+			if math.Abs(got-want) > 1e-13*math.Abs(want) {
+				t.Errorf("powPos(%v, %v) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+	if v := powPos(0, 0.5); v != 0 {
+		t.Errorf("powPos(0, 0.5) = %v, want 0", v)
+	}
+}

@@ -179,22 +179,27 @@ func (f *frontCols) dominates(fp []float64, first, second int) bool {
 		if c1[j] > f1 || c2[j] > f2 {
 			continue
 		}
-		dominated, strict := true, false
+		// Branch-free over the objectives: whether the member passes is unpredictable, so
+		// early exits would cost more in mispredictions than they save.
+		var worse, better uint8
 		for k, c := range f.cols {
 			v := c[j]
-			if v > fp[k] {
-				dominated = false
-				break
-			}
-			if v < fp[k] {
-				strict = true
-			}
+			worse |= b2u(v > fp[k])
+			better |= b2u(v < fp[k])
 		}
-		if dominated && strict {
+		if worse == 0 && better != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// b2u converts a comparison to 0 or 1 without a branch (the compiler emits SETcc).
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CrowdingDistance is NSGA-II's crowding distance of the rows of F (one front): for each
