@@ -124,6 +124,11 @@ func TestNotebooksExecute(t *testing.T) {
 	}
 	for _, p := range paths {
 		t.Run(strings.TrimSuffix(p, ".ipynb"), func(t *testing.T) {
+			if src, err := os.ReadFile(p); err == nil && bytes.Contains(src, []byte("../../shared/")) {
+				if _, err := os.Stat("../../shared"); err != nil {
+					t.Skipf("%s reads the reference data in ../shared (beside the checkout), which is absent here", p)
+				}
+			}
 			began := time.Now()
 			nb, log, err := nbconvert(t, env, p, t.TempDir())
 			if err != nil {
