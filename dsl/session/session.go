@@ -157,6 +157,8 @@ type Session struct {
 	// named holds the named (not dot or blank) import specs evaluated so far. yaegi scopes
 	// named imports to a file name, and each cell is its own file, so every cell re-imports them.
 	named []string
+	// fileImports holds, per file name, the named imports declared under it.
+	fileImports map[string]map[string]bool
 	// pending holds the import specs of the running cell, committed to imported and named once
 	// they compiled.
 	pending  map[string]bool
@@ -172,7 +174,8 @@ type Session struct {
 
 // evaluation is the state of the running evaluation that compiled callbacks reach.
 type evaluation struct {
-	unit      string // file name of the session's own text around the cell (see unitName)
+	unit      string   // the cell's file name: every unit of the cell is parsed under it
+	prior     []string // named imports of earlier cells re-declared under unit (see priorImports)
 	ctx       context.Context
 	publisher display.Publisher
 	stdout    io.Writer
@@ -186,9 +189,10 @@ type evaluation struct {
 // the initial imports.
 func New(opts Options) (*Session, error) {
 	s := &Session{
-		opts:     opts,
-		imported: map[string]bool{},
-		declared: map[string]bool{},
+		opts:        opts,
+		imported:    map[string]bool{},
+		fileImports: map[string]map[string]bool{},
+		declared:    map[string]bool{},
 	}
 	s.out = &switchWriter{}
 	s.errw = &switchWriter{onPanicLine: s.recordPanicLine}
@@ -340,7 +344,7 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 	start := time.Now()
 	s.out.set(&outBuf, cfg.stdout)
 	s.errw.set(&errBuf, cfg.stderr)
-	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out, unit: unitName(cfg.name, s.n)}
+	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out, unit: cfg.name}
 	defer func() {
 		s.out.set(nil, nil)
 		s.errw.set(nil, nil)
@@ -368,15 +372,15 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 	// Parse every group before running any, so that a syntax error anywhere leaves the
 	// session untouched.
 	var units []ast.Node
+	var importJobs []importJob
 	s.pending = map[string]bool{}
-	if u, ok := unit(src, segs, segImport); ok || len(s.named) > 0 {
-		f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, "package main\n"+s.priorImports()+u, parser.ParseComments)
+	prior := s.priorImports(name)
+	if u, ok := unit(src, segs, segImport); ok || prior != "" {
+		f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, "package main\n"+prior+u, parser.ParseComments)
 		if err != nil {
 			return s.syntaxError(err, src)
 		}
-		if n := s.newImports(f); n != nil {
-			units = append(units, n)
-		}
+		importJobs = s.importJobs(f)
 	}
 	if u, ok := unit(src, segs, segDecl); ok {
 		f, err := parser.ParseFile(s.in.FileSet(), s.cur.unit, "package main\n"+u, parser.ParseComments)
@@ -416,12 +420,17 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 			units = append(units, b)
 		}
 	}
-	for i, u := range units {
-		if err := s.run(ctx, u); err != nil {
+	// Imports one by one, each recorded as soon as it is in: yaegi may register some imports of a
+	// unit that fails, and a name it holds must never be imported again under the same file.
+	for _, j := range importJobs {
+		if err := s.run(ctx, j.file); err != nil {
 			return err
 		}
-		if i == 0 {
-			s.commitImports()
+		s.commitImport(j.keys)
+	}
+	for _, u := range units {
+		if err := s.run(ctx, u); err != nil {
+			return err
 		}
 	}
 	if lastExpr != nil {
@@ -477,19 +486,31 @@ func (s *Session) evalFile(ctx context.Context, name, src string) error {
 }
 
 // priorImports re-declares, at the top of a cell's import unit, the named imports of earlier
-// cells (see Session.named).
-func (s *Session) priorImports() string {
-	if len(s.named) == 0 {
+// cells. yaegi scopes a named import to the file name of the unit that declared it, and each
+// cell is parsed under its own name (the name its errors carry), so a cell re-declares what its
+// name has not seen yet. Dot imports are global and never repeated.
+func (s *Session) priorImports(file string) string {
+	s.cur.prior = nil
+	for _, key := range s.named {
+		if !s.fileImports[file][key] {
+			s.cur.prior = append(s.cur.prior, key)
+		}
+	}
+	if len(s.cur.prior) == 0 {
 		return ""
 	}
-	return "import (\n" + strings.Join(s.named, "\n") + "\n)\n"
+	return "import (\n" + strings.Join(s.cur.prior, "\n") + "\n)\n"
 }
 
-// newImports removes from f the imports of earlier cells that the cell repeats and returns f,
-// or nil when nothing is left to import.
+// newImports drops from f the imports the cell repeats and returns f, or nil when nothing is
+// left to import.
 func (s *Session) newImports(f *ast.File) ast.Node {
 	prior := map[token.Pos]bool{}
-	if len(s.named) > 0 && len(f.Decls) > 0 { // the first declaration is priorImports
+	priorKeys := map[string]bool{}
+	for _, k := range s.cur.prior {
+		priorKeys[k] = true
+	}
+	if len(s.cur.prior) > 0 && len(f.Decls) > 0 { // the first declaration is priorImports'
 		if gd, ok := f.Decls[0].(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			for _, sp := range gd.Specs {
 				prior[sp.Pos()] = true
@@ -514,7 +535,7 @@ func (s *Session) newImports(f *ast.File) ast.Node {
 			if is.Name != nil {
 				key = is.Name.Name + " " + key
 			}
-			if s.imported[key] || s.pending[key] {
+			if s.pending[key] || priorKeys[key] || s.fileImports[s.cur.unit][key] || (!isNamed(key) && s.imported[key]) {
 				continue
 			}
 			s.pending[key] = true
@@ -532,15 +553,56 @@ func (s *Session) newImports(f *ast.File) ast.Node {
 	return f
 }
 
-// commitImports records the running cell's imports as done.
-func (s *Session) commitImports() {
-	for key := range s.pending {
-		s.imported[key] = true
-		if !strings.HasPrefix(key, ". ") && !strings.HasPrefix(key, "_ ") {
-			s.named = append(s.named, key)
+// isNamed reports whether an import key binds a package name (not a dot or blank import).
+func isNamed(key string) bool { return !strings.HasPrefix(key, ". ") && !strings.HasPrefix(key, "_ ") }
+
+// importJob is one import unit of a cell and the import keys it declares.
+type importJob struct {
+	file *ast.File
+	keys []string
+}
+
+// importJobs cuts the import unit f (after newImports) into one unit for the earlier cells'
+// imports and one per import of the cell.
+func (s *Session) importJobs(f *ast.File) []importJob {
+	if s.newImports(f) == nil {
+		return nil
+	}
+	var jobs []importJob
+	for i, d := range f.Decls {
+		gd := d.(*ast.GenDecl)
+		if i == 0 && len(s.cur.prior) > 0 {
+			jobs = append(jobs, importJob{file: &ast.File{Package: f.Package, Name: f.Name, Decls: []ast.Decl{gd}}, keys: s.cur.prior})
+			continue
+		}
+		for _, sp := range gd.Specs {
+			is := sp.(*ast.ImportSpec)
+			key := is.Path.Value
+			if is.Name != nil {
+				key = is.Name.Name + " " + key
+			}
+			one := &ast.GenDecl{TokPos: gd.TokPos, Tok: token.IMPORT, Specs: []ast.Spec{sp}}
+			jobs = append(jobs, importJob{file: &ast.File{Package: f.Package, Name: f.Name, Decls: []ast.Decl{one}}, keys: []string{key}})
 		}
 	}
-	s.pending = map[string]bool{}
+	return jobs
+}
+
+// commitImport records imports as declared under the running cell's file name.
+func (s *Session) commitImport(keys []string) {
+	file := s.cur.unit
+	if s.fileImports[file] == nil {
+		s.fileImports[file] = map[string]bool{}
+	}
+	for _, key := range keys {
+		if isNamed(key) {
+			if !s.imported[key] {
+				s.named = append(s.named, key)
+			}
+			s.fileImports[file][key] = true
+		}
+		s.imported[key] = true
+	}
 }
 
 // noteDecls records declared names for completion.

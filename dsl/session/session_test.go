@@ -148,3 +148,23 @@ func TestSameNameTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedImportUnderARepeatedName(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	if _, err := s.Eval(ctx, `import "strings"`, WithName("repl")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Eval(ctx, "import \"math\"\nimport \"no/such/package\"", WithName("repl")); err == nil {
+		t.Fatal("importing a missing package succeeded")
+	}
+	for _, src := range []string{"x := strings.ToUpper(\"a\")\nx", "y := math.Sqrt(4)\ny", "import \"math\"\nmath.Sqrt(9)"} {
+		if _, err := s.Eval(ctx, src, WithName("repl")); err != nil {
+			t.Fatalf("%q after a failed import: %v", src, err)
+		}
+	}
+	r, err := s.Eval(ctx, "u := strings.ToUpper(\"nat\")\nu", WithName("other"))
+	if err != nil || r.Value != "NAT" {
+		t.Fatalf("define with a package call: %v %v", r.Value, err)
+	}
+}

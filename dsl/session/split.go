@@ -174,10 +174,3 @@ func unit(src string, segs []segment, kind segmentKind) (string, bool) {
 func blockDirective(pos token.Position) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", pos.Filename, pos.Line, pos.Column)
 }
-
-// unitName is the file name of the text the session adds around a cell's pieces (package
-// clause, function wrapper, earlier imports). Everything the user wrote is placed back under the
-// cell's own name by line directives, so positions under unitName never reach the user; and
-// since yaegi keys imports by the name of a unit's first position, every unit of a cell shares
-// it, and it differs from one evaluation to the next even when cells have the same name.
-func unitName(name string, n int) string { return fmt.Sprintf("%s#%d", name, n) }
