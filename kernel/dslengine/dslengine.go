@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"go/token"
 	"strings"
+	"sync"
 
 	"github.com/natgo/nat/dsl/display"
 	"github.com/natgo/nat/dsl/session"
@@ -20,6 +21,9 @@ import (
 type Engine struct {
 	s    *session.Session
 	docs *Docs // vocabulary documentation, or nil
+
+	mu      sync.Mutex
+	sources map[string]string // cell name -> source, to quote any cell a traceback points into
 }
 
 var (
@@ -36,7 +40,7 @@ func New(opts session.Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{s: s}, nil
+	return &Engine{s: s, sources: map[string]string{}}, nil
 }
 
 // SetDocs makes Inspect show the doc comments in docs (see LoadDocs) beside the session's
@@ -57,12 +61,18 @@ func CellName(count int) string {
 // Execute evaluates one cell, streaming its output and displays to out, and returns the display
 // of its final expression's value, if any.
 func (e *Engine) Execute(ctx context.Context, code string, out kernel.Output) (display.Bundle, error) {
+	name := CellName(out.ExecutionCount)
+	e.mu.Lock()
+	e.sources[name] = code
+	e.mu.Unlock()
 	res, err := e.s.Eval(ctx, code,
-		session.WithName(CellName(out.ExecutionCount)),
+		session.WithName(name),
 		session.WithOutput(out.Stdout, out.Stderr),
 		session.WithPublisher(out.Display))
 	if err != nil {
-		return nil, cellError(ctx, err, code)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return nil, cellError(ctx, err, e.sources)
 	}
 	return res.Display(), nil
 }
@@ -108,8 +118,9 @@ var errorNames = map[session.Kind]string{
 }
 
 // cellError turns a session error into a Jupyter error: the name of its kind, its message with
-// line:column, and a traceback quoting each position's source line with a caret under the column.
-func cellError(ctx context.Context, err error, code string) *kernel.CellError {
+// line:column, and a traceback quoting each position's source line (from whichever cell it is
+// in) with a caret under the column.
+func cellError(ctx context.Context, err error, sources map[string]string) *kernel.CellError {
 	var se *session.Error
 	if !errors.As(err, &se) {
 		msg := err.Error()
@@ -124,24 +135,25 @@ func cellError(ctx context.Context, err error, code string) *kernel.CellError {
 	}
 	value := firstLine(se.Error())
 	tb := []string{red(name) + ": " + value}
-	tb = append(tb, quote(se.Pos, code)...)
+	tb = append(tb, quote(se.Pos, sources)...)
 	for i, p := range se.Trace {
 		if i == 0 {
 			continue // Pos
 		}
 		tb = append(tb, "called from "+p.String())
-		tb = append(tb, quote(p, code)...)
+		tb = append(tb, quote(p, sources)...)
 	}
 	for _, m := range se.More {
 		tb = append(tb, red(name)+": "+firstLine(m.Error()))
-		tb = append(tb, quote(m.Pos, code)...)
+		tb = append(tb, quote(m.Pos, sources)...)
 	}
 	return &kernel.CellError{Name: name, Value: value, Traceback: tb}
 }
 
-// quote returns the source line at pos and a caret under its column, when pos is in this cell.
-func quote(pos token.Position, code string) []string {
-	if !pos.IsValid() || !strings.HasPrefix(pos.Filename, "In[") {
+// quote returns the source line at pos and a caret under its column, when pos is in a cell.
+func quote(pos token.Position, sources map[string]string) []string {
+	code, ok := sources[pos.Filename]
+	if !pos.IsValid() || !ok {
 		return nil
 	}
 	lines := strings.Split(code, "\n")

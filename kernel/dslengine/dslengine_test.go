@@ -274,3 +274,28 @@ func TestInspectShowsVocabularyDocs(t *testing.T) {
 		t.Errorf("Inspect(budget) = %q", b["text/plain"])
 	}
 }
+
+// TestTracebackQuotesTheCellOfEachPosition: a panic inside a function declared in an earlier
+// cell quotes that cell's line, then the calling line of the current cell.
+func TestTracebackQuotesTheCellOfEachPosition(t *testing.T) {
+	e, err := dslengine.New(session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := kernel.Output{Stdout: io.Discard, Stderr: io.Discard, ExecutionCount: 1}
+	if _, err := e.Execute(context.Background(), "func at(xs []int, i int) int {\n\treturn xs[i]\n}", out); err != nil {
+		t.Fatal(err)
+	}
+	out.ExecutionCount = 2
+	_, err = e.Execute(context.Background(), "xs := []int{1, 2}\nfmt.Println(at(xs, 5))", out)
+	ce, ok := err.(*kernel.CellError)
+	if !ok || ce.Name != "RuntimeError" || !strings.HasPrefix(ce.Value, "In[1]:2:") {
+		t.Fatalf("error %#v", err)
+	}
+	tb := strings.Join(ce.Traceback, "\n")
+	for _, want := range []string{"   2 |     return xs[i]", "called from In[2]:2:", "   2 | fmt.Println(at(xs, 5))"} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("traceback lacks %q:\n%s", want, tb)
+		}
+	}
+}
