@@ -167,6 +167,14 @@ func TestDSLCompleteAndInspect(t *testing.T) {
 	if len(comp.Matches) != 1 || comp.Matches[0] != "learningRate" || comp.Start != 0 {
 		t.Errorf("complete: %s", r.Content)
 	}
+	r, err = c.Request(ctx, c.Shell, "complete_request", map[string]any{"code": "obj := Minim", "cursor_pos": 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(r.Content, &comp)
+	if len(comp.Matches) != 1 || comp.Matches[0] != "Minimize" || comp.Start != 7 {
+		t.Errorf("complete a vocabulary name: %s", r.Content)
+	}
 	r, err = c.Request(ctx, c.Shell, "inspect_request", map[string]any{"code": "learningRate", "cursor_pos": 3})
 	if err != nil {
 		t.Fatal(err)
