@@ -1,0 +1,76 @@
+package session
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/natgo/nat/dsl"
+)
+
+// smallestMNISTEnergy computes, compiled, what cell 3 computes interpreted.
+func smallestMNISTEnergy() float64 {
+	sp := dsl.MNISTSpace()
+	return math.Round(2*float64(sp.Costs(sp.Smallest()).MAdds)/1e6*1000) / 1000
+}
+
+// TestNotebookPatterns evaluates, cell after cell, the constructs notebooks use most.
+func TestNotebookPatterns(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	cells := []struct {
+		src  string
+		want any // the cell's value; nil: no value expected
+	}{
+		{`import (
+	"math"
+	"sort"
+	"strings"
+)`, nil},
+		{`type energyModel struct{ nJPerMAdd float64 }
+func (m energyModel) cost(madds int64) float64 { return m.nJPerMAdd * float64(madds) / 1e6 }
+em := energyModel{nJPerMAdd: 2}`, nil},
+		{`sp := MNISTSpace()
+energy := Custom("energy", func(a Arch) float64 { return em.cost(sp.Costs(a).MAdds) })
+v, err := energy.Measure(sp, sp.Smallest())
+if err != nil {
+	panic(err)
+}
+math.Round(v*1000) / 1000`, smallestMNISTEnergy()},
+		{`names := []string{}
+for _, o := range Objectives(Maximize(Top1()), Minimize(energy)) {
+	names = append(names, strings.ToUpper(o.Metric.Name))
+}
+sort.Strings(names)
+strings.Join(names, ",")`, "ENERGY,TOP1"},
+		{`sp := MobileNetV3() // redeclared at top level
+sp.Name()`, "nat-imagenet"},
+		{`counts := map[int]int{}
+for seed := uint64(0); seed < 20; seed++ {
+	counts[sp.Sample(seed).Resolution%8]++
+}
+len(counts) > 0`, true},
+		{`func total(xs ...float64) (s float64) {
+	for _, x := range xs {
+		s += x
+	}
+	return
+}`, nil},
+		{`total(1, 2, 3.5)`, 6.5},
+		{`exp := Experiment{Name: "nb", Space: sp, Objectives: Objectives(Minimize(MAdds()))}
+res, _ := Evaluate(exp, sp.Smallest(), sp.Largest())
+len(res.Front())`, 1},
+	}
+	for i, c := range cells {
+		r, err := s.Eval(ctx, c.src)
+		if err != nil {
+			t.Fatalf("cell %d: %v\n%s", i+1, err, c.src)
+		}
+		if c.want == nil {
+			continue
+		}
+		if !r.HasValue || r.Value != c.want {
+			t.Fatalf("cell %d = %v (%T, has %v), want %v", i+1, r.Value, r.Value, r.HasValue, c.want)
+		}
+	}
+}
