@@ -505,12 +505,12 @@ func TestCellMagicShellLinesAndHelp(t *testing.T) {
 
 func TestInputRequest(t *testing.T) {
 	h := start(t, kernel.Options{})
-	h.client.Input = func(prompt string, password bool) string { return "answer to " + prompt }
+	h.client.SetInput(func(prompt string, password bool) string { return "answer to " + prompt })
 	c := h.execute("input name?")
 	if got := field[map[string]string](t, c.iopub[2], "data")["text/plain"]; got != "answer to name?" {
 		t.Errorf("input result %q", got)
 	}
-	h.client.Input = nil // allow_stdin=false
+	h.client.SetInput(nil) // allow_stdin=false
 	c = h.execute("input name?")
 	if !strings.Contains(field[string](t, c.reply, "evalue"), "does not accept input") {
 		t.Errorf("input without stdin: %s", c.reply.Content)

@@ -89,6 +89,13 @@ func (r *Relay) Execute(ctx context.Context, code string, out kernel.Output) (di
 	}
 	var result display.Bundle
 	var cellErr *kernel.CellError
+	if out.Input != nil { // GoNB's %with_inputs / %with_password prompts reach the user
+		r.proc.SetInput(func(prompt string, password bool) string {
+			v, _ := out.Input(ctx, prompt, password)
+			return v
+		})
+		defer r.proc.SetInput(nil)
+	}
 	reply, err := r.proc.Execute(ctx, code, func(m *jupyter.Message) {
 		switch m.Type() {
 		case "stream":

@@ -17,7 +17,7 @@ type Client struct {
 	Shell, Control, Stdin, IOPub *Channel
 
 	// Input answers the kernel's input_request messages. When nil the client answers with an
-	// empty line.
+	// empty line. Set it before use, or with SetInput while requests are running.
 	Input func(prompt string, password bool) string
 
 	// AfterIdle keeps [Client.Exchange] delivering a request's iopub messages this long after its
@@ -93,6 +93,13 @@ func Dial(ctx context.Context, ci ConnectionInfo) (*Client, error) {
 	return c, nil
 }
 
+// SetInput replaces Input safely while the client runs.
+func (c *Client) SetInput(f func(prompt string, password bool) string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Input = f
+}
+
 // Session returns the client's session id.
 func (c *Client) Session() string { return c.session }
 
@@ -161,8 +168,11 @@ func (c *Client) readStdin() {
 		}
 		_ = m.Decode(&req)
 		value := ""
-		if c.Input != nil {
-			value = c.Input(req.Prompt, req.Password)
+		c.mu.Lock()
+		input := c.Input
+		c.mu.Unlock()
+		if input != nil {
+			value = input(req.Prompt, req.Password)
 		}
 		reply, err := NewMessage("input_reply", m, c.session, map[string]any{"value": value})
 		if err == nil {
@@ -280,12 +290,18 @@ func (c *Client) Exchange(ctx context.Context, ch *Channel, m *Message, onIOPub 
 func (c *Client) Execute(ctx context.Context, code string, onIOPub func(*Message)) (*Message, error) {
 	m, err := c.NewRequest("execute_request", map[string]any{
 		"code": code, "silent": false, "store_history": true,
-		"user_expressions": map[string]any{}, "allow_stdin": c.Input != nil, "stop_on_error": true,
+		"user_expressions": map[string]any{}, "allow_stdin": c.allowStdin(), "stop_on_error": true,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return c.Exchange(ctx, c.Shell, m, onIOPub)
+}
+
+func (c *Client) allowStdin() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Input != nil
 }
 
 // WaitReady sends kernel_info requests until one is answered and its iopub status messages come
