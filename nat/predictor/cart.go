@@ -89,28 +89,51 @@ func (b *BaggedTrees) Fit(X [][]float64, y []float64) error {
 	x := flatten(X)
 	n := len(y)
 	trees := make([][]treeNode, b.opts.Trees)
+	// Each feature's sample order, sorted once; every tree derives its bootstrap sample's
+	// orders from these in O(n) per feature instead of sorting at every node.
+	sorted := make([][]int, m)
+	for f := range sorted {
+		sorted[f] = make([]int, n)
+		for i := range sorted[f] {
+			sorted[f][i] = i
+		}
+		slices.SortStableFunc(sorted[f], func(a, b int) int { return cmpF(x[a*m+f], x[b*m+f]) })
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < min(b.opts.Workers, b.opts.Trees); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := &treeGrower{x: x, y: y, m: m, mtry: b.mtry(), minLeaf: b.opts.MinLeaf, featPerm: make([]int, m)}
+			g := &treeGrower{x: x, y: y, m: m, mtry: b.mtry(), minLeaf: b.opts.MinLeaf, featPerm: make([]int, m),
+				orders: make([][]int, m), buf: make([]int, n), goesLeft: make([]bool, n), count: make([]int, n)}
+			for f := range g.orders {
+				g.orders[f] = make([]int, n)
+			}
 			for {
 				t := int(next.Add(1) - 1)
 				if t >= len(trees) {
 					return
 				}
 				g.rng = rand.New(rand.NewPCG(b.opts.Seed, uint64(t)))
-				idx := make([]int, n)
-				for i := range idx {
-					idx[i] = g.rng.IntN(n)
+				clear(g.count)
+				for range n {
+					g.count[g.rng.IntN(n)]++ // bootstrap: n draws with replacement
+				}
+				for f, order := range g.orders {
+					at := 0
+					for _, i := range sorted[f] {
+						for c := 0; c < g.count[i]; c++ {
+							order[at] = i
+							at++
+						}
+					}
 				}
 				g.nodes = nil
 				for i := range g.featPerm {
 					g.featPerm[i] = i // each tree's draws must not depend on the trees before it
 				}
-				g.grow(idx)
+				g.grow(0, n)
 				trees[t] = g.nodes
 			}
 		}()
@@ -130,11 +153,18 @@ type treeGrower struct {
 	rng      *rand.Rand
 	nodes    []treeNode
 	featPerm []int
+	// orders[f][lo:hi] are the samples of the node being grown, sorted by feature f
+	// (bootstrap copies repeated); splitting partitions every order stably.
+	orders   [][]int
+	buf      []int
+	goesLeft []bool
+	count    []int
 }
 
-// grow appends the subtree for samples idx and returns its node index. idx is reordered.
-func (g *treeGrower) grow(idx []int) int32 {
+// grow appends the subtree for the samples in orders[.][lo:hi] and returns its node index.
+func (g *treeGrower) grow(lo, hi int) int32 {
 	id := int32(len(g.nodes))
+	idx := g.orders[0][lo:hi]
 	sum := 0.0
 	for _, i := range idx {
 		sum += g.y[i]
@@ -167,11 +197,11 @@ func (g *treeGrower) grow(idx []int) int32 {
 		if c >= g.mtry && bestF >= 0 {
 			break
 		}
-		slices.SortFunc(idx, func(a, b int) int { return cmpF(g.x[a*g.m+f], g.x[b*g.m+f]) })
+		order := g.orders[f][lo:hi]
 		left := 0.0
 		for p := 0; p < n-1; p++ {
-			left += g.y[idx[p]]
-			v, w := g.x[idx[p]*g.m+f], g.x[idx[p+1]*g.m+f]
+			left += g.y[order[p]]
+			v, w := g.x[order[p]*g.m+f], g.x[order[p+1]*g.m+f]
 			if v == w || p+1 < g.minLeaf || n-p-1 < g.minLeaf {
 				continue
 			}
@@ -186,16 +216,31 @@ func (g *treeGrower) grow(idx []int) int32 {
 	if bestF < 0 {
 		return id
 	}
-	// Partition idx by the chosen split.
-	lo := 0
-	for p, i := range idx {
-		if g.x[i*g.m+bestF] <= bestThr {
-			idx[lo], idx[p] = idx[p], idx[lo]
-			lo++
+	// Stable partition of every feature's order by the chosen split.
+	nLeft := 0
+	for _, i := range g.orders[bestF][lo:hi] {
+		left := g.x[i*g.m+bestF] <= bestThr
+		g.goesLeft[i] = left
+		if left {
+			nLeft++
 		}
 	}
-	l := g.grow(idx[:lo])
-	r := g.grow(idx[lo:])
+	for _, order := range g.orders {
+		seg := order[lo:hi]
+		l, r := 0, nLeft
+		for _, i := range seg {
+			if g.goesLeft[i] {
+				g.buf[l] = i
+				l++
+			} else {
+				g.buf[r] = i
+				r++
+			}
+		}
+		copy(seg, g.buf[:n])
+	}
+	l := g.grow(lo, lo+nLeft)
+	r := g.grow(lo+nLeft, hi)
 	g.nodes[id].Feature, g.nodes[id].Threshold = int32(bestF), bestThr
 	g.nodes[id].Left, g.nodes[id].Right = l, r
 	return id
