@@ -68,7 +68,16 @@ func SpecDir(name string, user bool, prefix string) (string, error) {
 	}
 }
 
-// Install writes spec as dir/kernel.json, creating dir.
+// logoSVG is the kernel's logo in JupyterLab's launcher: a small Pareto front.
+const logoSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">
+<rect width="64" height="64" rx="10" fill="#00add8"/>
+<polyline points="10,14 18,30 30,40 46,46 56,50" fill="none" stroke="#fff" stroke-width="3"/>
+<g fill="#fff"><circle cx="10" cy="14" r="3.5"/><circle cx="18" cy="30" r="3.5"/><circle cx="30" cy="40" r="3.5"/><circle cx="46" cy="46" r="3.5"/><circle cx="56" cy="50" r="3.5"/></g>
+<g fill="#b3e9f7"><circle cx="30" cy="24" r="2.5"/><circle cx="44" cy="32" r="2.5"/><circle cx="52" cy="22" r="2.5"/></g>
+</svg>
+`
+
+// Install writes spec as dir/kernel.json and the logo, creating dir.
 func (s Spec) Install(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating kernelspec directory: %w", err)
@@ -80,6 +89,9 @@ func (s Spec) Install(dir string) error {
 	path := filepath.Join(dir, "kernel.json")
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing kernelspec: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "logo-svg.svg"), []byte(logoSVG), 0o644); err != nil {
+		return fmt.Errorf("writing kernelspec logo: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +40,8 @@ func TestSpecInstall(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("kernel.json\n got %v\nwant %v", got, want)
+	}
+	if logo, err := os.ReadFile(filepath.Join(dir, "logo-svg.svg")); err != nil || !strings.HasPrefix(string(logo), "<svg") {
+		t.Errorf("logo: %v", err)
 	}
 }
