@@ -111,7 +111,15 @@ func (k *Kernel) Run(ctx context.Context) (restart bool, err error) {
 			k.log.Print(err)
 		}
 	}()
-	go func() { defer wg.Done(); k.readLoop(k.sockets.Shell, func(m *jupyter.Message) { shellQ <- m }) }()
+	go func() {
+		defer wg.Done()
+		k.readLoop(k.sockets.Shell, func(m *jupyter.Message) {
+			select {
+			case shellQ <- m:
+			case <-k.stopped:
+			}
+		})
+	}()
 	go func() { defer wg.Done(); k.readLoop(k.sockets.Control, k.handleControl) }()
 	go func() { defer wg.Done(); k.readLoop(k.sockets.Stdin, k.handleStdin) }()
 
