@@ -129,6 +129,9 @@ serve:
 	for {
 		select {
 		case m := <-shellQ:
+			if k.isStopped() { // shut down while this request waited: it never runs
+				break serve
+			}
 			k.handleShell(m, shellQ)
 		case <-k.stopped:
 			break serve
