@@ -107,7 +107,7 @@ func (k *Kernel) Run(ctx context.Context) (restart bool, err error) {
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
-		if err := k.sockets.ServeHeartbeat(); err != nil && !k.isStopped() {
+		if err := k.sockets.ServeHeartbeat(); err != nil && !k.isStopped() && ctx.Err() == nil {
 			k.log.Print(err)
 		}
 	}()
