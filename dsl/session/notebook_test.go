@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/natgo/nat/dsl"
@@ -72,5 +74,67 @@ len(res.Front())`, 1},
 		if !r.HasValue || r.Value != c.want {
 			t.Fatalf("cell %d = %v (%T, has %v), want %v", i+1, r.Value, r.Value, r.HasValue, c.want)
 		}
+	}
+}
+
+func TestGoroutinePanicDoesNotKillTheProcess(t *testing.T) {
+	s := newSession(t)
+	src := `import "sync"
+var wg sync.WaitGroup
+results := make([]int, 3)
+for i := 0; i < 3; i++ {
+	wg.Add(1)
+	go func(k int) {
+		defer wg.Done()
+		results[k] = k * k
+	}(i)
+}
+wg.Wait()
+done := make(chan bool)
+go func() {
+	defer close(done)
+	var m map[string]int
+	m["x"] = 1
+}()
+<-done
+results`
+	r, err := s.Eval(context.Background(), src)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != Runtime || e.Pos.Line != 13 || e.Pos.Column != 1 || !strings.Contains(e.Msg, "nil map") {
+		t.Fatalf("err = %v, want a runtime error at cell1.go:13:1 (the go statement)", err)
+	}
+	_ = r
+	r, err = s.Eval(context.Background(), "results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := r.Value.([]int); !ok || len(got) != 3 || got[1] != 1 || got[2] != 4 {
+		t.Fatalf("results = %v: go statements must evaluate their arguments when they start", r.Value)
+	}
+}
+
+func TestGoStatementArguments(t *testing.T) {
+	s := newSession(t)
+	r, err := s.Eval(context.Background(), "out := make(chan float64, 2)\nfunc half(x float64) { out <- x / 2 }")
+	if err == nil || !strings.Contains(err.Error(), "declare it with var") {
+		t.Fatalf("a function using a variable of its cell's statements: %v", err)
+	}
+	src := `var out = make(chan float64, 2)
+func half(x float64) { out <- x / 2 }
+func sum(xs ...float64) {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	out <- t
+}
+go half(3)
+xs := []float64{1, 2, 3}
+go sum(xs...)
+a, b := <-out, <-out
+a + b`
+	r, err = s.Eval(context.Background(), src)
+	if err != nil || r.Value != 7.5 {
+		t.Fatalf("got %v, %v; want 7.5", r.Value, err)
 	}
 }

@@ -165,6 +165,8 @@ type Session struct {
 	declared map[string]bool // names the user declared, for completion
 	n        int             // evaluations so far
 
+	goPanics goroutines // panics of goroutines the code started
+
 	// units are the syntax trees of every unit compiled so far, to refine panic positions.
 	units []ast.Node
 
@@ -174,13 +176,15 @@ type Session struct {
 
 // evaluation is the state of the running evaluation that compiled callbacks reach.
 type evaluation struct {
-	unit      string   // the cell's file name: every unit of the cell is parsed under it
-	prior     []string // named imports of earlier cells re-declared under unit (see priorImports)
+	unit      string          // the cell's file name: every unit of the cell is parsed under it
+	stmtNames map[string]bool // names the top-level statements of the cell define
+	prior     []string        // named imports of earlier cells re-declared under unit (see priorImports)
 	ctx       context.Context
 	publisher display.Publisher
 	stdout    io.Writer
 	shown     []any
 	hasShown  bool
+	traceMu   sync.Mutex       // panicPos may be written by goroutines the code started
 	panicPos  []token.Position // positions from yaegi's panic trace, innermost first
 	panicFunc []string
 }
@@ -248,6 +252,7 @@ const vocabPath = "github.com/natgo/nat/dsl"
 func (s *Session) hooks() interp.Exports {
 	ex := interp.Exports{
 		hookPath + "/hook": {
+			"Go": reflect.ValueOf(s.startGoroutine),
 			"Show": reflect.ValueOf(func(v ...any) {
 				if s.cur == nil {
 					return
@@ -313,10 +318,12 @@ func (s *Session) recordPanicLine(line string) bool {
 	if m == nil {
 		return false
 	}
-	if s.cur != nil {
+	if cur := s.cur; cur != nil {
 		pos, _, _ := splitPos(line)
-		s.cur.panicPos = append(s.cur.panicPos, pos)
-		s.cur.panicFunc = append(s.cur.panicFunc, m[4])
+		cur.traceMu.Lock()
+		cur.panicPos = append(cur.panicPos, pos)
+		cur.panicFunc = append(cur.panicFunc, m[4])
+		cur.traceMu.Unlock()
 	}
 	return true
 }
@@ -353,9 +360,14 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 		res.Duration = time.Since(start)
 	}()
 
+	s.goPanics.take() // panics reported before this cell belong to earlier cells
 	err := s.eval(ctx, cfg.name, src, res)
 	if err != nil {
 		return res, err
+	}
+	if ps := s.goPanics.take(); len(ps) > 0 {
+		ps[0].More = ps[1:]
+		return res, ps[0]
 	}
 	return res, nil
 }
@@ -405,6 +417,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 			return s.syntaxError(err, src)
 		}
 		s.noteStmts(body)
+		s.cur.stmtNames = definedNames(body)
 		if _, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && len(body.List) == len(stmts) {
 			lastExpr = &stmts[len(stmts)-1]
 			stmts = stmts[:len(stmts)-1]
@@ -628,6 +641,21 @@ func (s *Session) noteDecls(f *ast.File) {
 	}
 }
 
+// definedNames lists the names that top-level statements define with :=.
+func definedNames(b *ast.BlockStmt) map[string]bool {
+	out := map[string]bool{}
+	for _, st := range b.List {
+		if a, ok := st.(*ast.AssignStmt); ok && a.Tok == token.DEFINE {
+			for _, l := range a.Lhs {
+				if id, ok := l.(*ast.Ident); ok {
+					out[id.Name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // noteStmts records names defined at the top level of a cell's statements.
 func (s *Session) noteStmts(b *ast.BlockStmt) {
 	for _, st := range b.List {
@@ -680,6 +708,7 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 			err = unsupportedError(n, s.in.FileSet(), r)
 		}
 	}()
+	rewriteGo(n, s.in.FileSet())
 	prog, err = s.in.CompileAST(n)
 	if err == nil {
 		s.units = append(s.units, n)
@@ -697,6 +726,11 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 				e.Pos, e.Msg = s.in.FileSet().Position(id.Pos()), "undefined: "+id.Name
 			}
 		}
+		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && s.cur != nil && s.cur.stmtNames[name] {
+			if _, isFile := n.(*ast.File); isFile {
+				e.Msg += " (a statement of this cell defines it, but a cell's declarations run before its statements: declare it with var, or use it from a later cell)"
+			}
+		}
 		return nil, e
 	}
 	return prog, nil
@@ -707,7 +741,9 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Po
 	if err := ctx.Err(); err != nil {
 		return canceledError(err, at)
 	}
+	s.cur.traceMu.Lock()
 	s.cur.panicPos, s.cur.panicFunc = nil, nil
+	s.cur.traceMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil { // a panic that escaped the interpreter
 			err = s.runtimeError(r, debug.Stack())
@@ -732,7 +768,9 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Po
 // runtimeError builds a positioned error from a recovered panic value and the interpreter's
 // panic trace.
 func (s *Session) runtimeError(v any, stack []byte) *Error {
-	e := &Error{Kind: Runtime, Value: v, Trace: s.cur.panicPos}
+	s.cur.traceMu.Lock()
+	e := &Error{Kind: Runtime, Value: v, Trace: append([]token.Position(nil), s.cur.panicPos...)}
+	s.cur.traceMu.Unlock()
 	if err, ok := v.(error); ok {
 		e.err = err
 	}
