@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/natgo/nat/nat/archive"
 	"github.com/natgo/nat/nat/predictor"
 	"github.com/natgo/nat/nat/predictor/synthetic"
 	"github.com/natgo/nat/nat/rank"
@@ -36,7 +39,7 @@ type predictorBenchRow struct {
 // Kendall tau on a disjoint held-out set. It writes a markdown table with the command that
 // made it.
 func runBenchPredictor(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench predictor", "nat bench predictor [--sizes 100,200,300] [--test 1000] [--seeds 3] [--models all] [--features scaled] [--out results/predictors/synthetic.md] [--json]")
+	fs := newFlags(e, "bench predictor", "nat bench predictor [--sizes 100,200,300] [--test 1000] [--seeds 3] [--models all] [--features scaled] [--archive DIR] [--out results/predictors/synthetic.md] [--json]")
 	sizes := fs.String("sizes", "100,200,300", "training-set sizes, comma-separated")
 	test := fs.Int("test", 1000, "held-out samples (distinct from the training samples)")
 	seeds := fs.Int("seeds", 3, "repetitions with different data and model seeds; the table shows mean and std")
@@ -46,6 +49,8 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 	features := fs.String("features", "scaled", "feature map: scaled or onehot")
 	out := fs.String("out", "results/predictors/synthetic.md", "markdown file to write (- for none)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of the table")
+	archiveDir := fs.String("archive", "", "score on a NAT run's archive directory instead of synthetic data: the latest iteration's (genes, top1) pairs, "+
+		"split at random per seed into a training set of each size and a held-out set of the remaining subnets (at most --test)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +79,17 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 			names = append(names, s)
 		}
 	}
-	fm, err := predictor.NewFeatureMap(*features, synthetic.Bounds())
+	data := syntheticData(*noise, *test)
+	bounds := synthetic.Bounds()
+	source := ""
+	if *archiveDir != "" {
+		var err error
+		data, bounds, source, err = archiveData(*archiveDir, *test, ns)
+		if err != nil {
+			return fmt.Errorf("bench predictor: %w", err)
+		}
+	}
+	fm, err := predictor.NewFeatureMap(*features, bounds)
 	if err != nil {
 		return fmt.Errorf("bench predictor: %w", err)
 	}
@@ -88,8 +103,7 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 					return err
 				}
 				sd := *seed + uint64(s)
-				g, y := synthetic.Sample(n, *noise, sd)
-				tg, ty := synthetic.SampleExcluding(*test, 0, sd+1_000_003, g)
+				g, y, tg, ty := data(n, sd)
 				X, err := predictor.Features(fm, g)
 				if err != nil {
 					return err
@@ -140,7 +154,7 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(rows)
 	}
 	cmd := "nat bench predictor " + strings.Join(args, " ")
-	md := predictorMarkdown(rows, ns, names, cmd, *test, *seeds, *noise, fm)
+	md := predictorMarkdown(rows, ns, names, cmd, *test, *seeds, *noise, fm, source)
 	fmt.Fprint(e.Stdout, md)
 	if *out != "-" {
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -174,17 +188,28 @@ func meanStd(v []float64) (float64, float64) {
 	return mu, math.Sqrt(ss / float64(len(v)))
 }
 
-func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd string, test, seeds int, noise float64, fm predictor.FeatureMap) string {
+func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd string, test, seeds int, noise float64, fm predictor.FeatureMap, source string) string {
 	var b strings.Builder
-	b.WriteString("# Accuracy predictors on synthetic NAT-shaped data\n\n")
+	if source != "" {
+		b.WriteString("# Accuracy predictors on a NAT run's archive\n\n")
+	} else {
+		b.WriteString("# Accuracy predictors on synthetic NAT-shaped data\n\n")
+	}
 	fmt.Fprintf(&b, "Made by `%s` (%s, GOMAXPROCS=%s on a shared 2-core machine: times are indicative only).\n\n",
 		strings.TrimSpace(cmd), time.Now().UTC().Format("2006-01-02"), gomaxprocs())
-	fmt.Fprintf(&b, "Data: 22 integer genes in NAT's bounds (nat/predictor/synthetic), accuracy a smooth nonlinear function of them "+
-		"with interactions, training accuracies with N(0, %.2g^2) noise; %d held-out genomes distinct from the training ones, scored "+
-		"noiseless. Features: %s (%d). Each cell: Kendall tau-b on the held-out set, mean ± std over %d seeds (data and model seeds differ per repetition). "+
-		"The last column compares adaptive switching (AS) with the best single model: on average, and on the seed where AS did worst relative to "+
-		"that seed's best single model.\n\n",
-		noise, test, fm.Name(), fm.Dim(), seeds)
+	if source != "" {
+		fmt.Fprintf(&b, "Data: %s; per seed, a random training set of each size and the remaining subnets (at most %d) held out. "+
+			"Features: %s (%d). Each cell: Kendall tau-b on the held-out set, mean ± std over %d seeds. The last column compares adaptive switching (AS) "+
+			"with the best single model: on average, and on the seed where AS did worst relative to that seed's best single model.\n\n",
+			source, test, fm.Name(), fm.Dim(), seeds)
+	} else {
+		fmt.Fprintf(&b, "Data: 22 integer genes in NAT's bounds (nat/predictor/synthetic), accuracy a smooth nonlinear function of them "+
+			"with interactions, training accuracies with N(0, %.2g^2) noise; %d held-out genomes distinct from the training ones, scored "+
+			"noiseless. Features: %s (%d). Each cell: Kendall tau-b on the held-out set, mean ± std over %d seeds (data and model seeds differ per repetition). "+
+			"The last column compares adaptive switching (AS) with the best single model: on average, and on the seed where AS did worst relative to "+
+			"that seed's best single model.\n\n",
+			noise, test, fm.Name(), fm.Dim(), seeds)
+	}
 	cell := map[[2]string]predictorBenchRow{}
 	for _, r := range rows {
 		cell[[2]string{strconv.Itoa(r.Samples), r.Model}] = r
@@ -288,4 +313,84 @@ func gomaxprocs() string {
 		return v
 	}
 	return "default"
+}
+
+// benchData returns a training set of n genomes and a held-out set for one seed.
+type benchData func(n int, seed uint64) (train [][]int, trainAcc []float64, test [][]int, testAcc []float64)
+
+// syntheticData draws NAT-shaped synthetic archives: noisy training accuracies, a disjoint
+// noiseless held-out set.
+func syntheticData(noise float64, test int) benchData {
+	return func(n int, seed uint64) ([][]int, []float64, [][]int, []float64) {
+		g, y := synthetic.Sample(n, noise, seed)
+		tg, ty := synthetic.SampleExcluding(test, 0, seed+1_000_003, g)
+		return g, y, tg, ty
+	}
+}
+
+// archiveData reads the latest iteration of a run's archive and splits its (genes, top1) pairs
+// at random per seed. The gene bounds are NAT's when every genome fits them, else the observed
+// per-gene ranges.
+func archiveData(dir string, test int, sizes []int) (benchData, predictor.Bounds, string, error) {
+	it, err := archive.Latest(dir)
+	if err != nil {
+		return nil, predictor.Bounds{}, "", err
+	}
+	if it == nil {
+		return nil, predictor.Bounds{}, "", fmt.Errorf("--archive %s: no complete iteration", dir)
+	}
+	var genomes [][]int
+	var acc []float64
+	seen := map[string]bool{}
+	for _, r := range it.Rows {
+		if seen[r.Genome] || len(r.Genes) == 0 {
+			continue
+		}
+		seen[r.Genome] = true
+		g := make([]int, len(r.Genes))
+		for i, v := range r.Genes {
+			g[i] = int(v)
+		}
+		genomes = append(genomes, g)
+		acc = append(acc, r.Top1)
+	}
+	largest := slices.Max(sizes)
+	held := min(test, len(genomes)-largest)
+	if held < 10 {
+		return nil, predictor.Bounds{}, "", fmt.Errorf("--archive %s: %d distinct subnets in iteration %d: too few for a training set of %d plus 10 held out",
+			dir, len(genomes), it.Index, largest)
+	}
+	bounds := synthetic.Bounds()
+	for _, g := range genomes {
+		if bounds.Check(g) != nil {
+			bounds = observedBounds(genomes)
+			break
+		}
+	}
+	source := fmt.Sprintf("archive `%s`, iteration %d, %d distinct subnets with measured top-1", dir, it.Index, len(genomes))
+	data := func(n int, seed uint64) ([][]int, []float64, [][]int, []float64) {
+		perm := rand.New(rand.NewPCG(seed, 0x61726368)).Perm(len(genomes))
+		pick := func(idx []int) ([][]int, []float64) {
+			g, y := make([][]int, len(idx)), make([]float64, len(idx))
+			for k, i := range idx {
+				g[k], y[k] = genomes[i], acc[i]
+			}
+			return g, y
+		}
+		g, y := pick(perm[:n])
+		tg, ty := pick(perm[len(perm)-held:])
+		return g, y, tg, ty
+	}
+	return data, bounds, source, nil
+}
+
+func observedBounds(genomes [][]int) predictor.Bounds {
+	m := len(genomes[0])
+	b := predictor.Bounds{Lo: slices.Clone(genomes[0]), Hi: slices.Clone(genomes[0])}
+	for _, g := range genomes {
+		for i := 0; i < m && i < len(g); i++ {
+			b.Lo[i], b.Hi[i] = min(b.Lo[i], g[i]), max(b.Hi[i], g[i])
+		}
+	}
+	return b
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/natgo/nat/nat/archive"
+	"github.com/natgo/nat/nat/predictor/synthetic"
 )
 
 func TestBenchPredictorWritesTable(t *testing.T) {
@@ -49,5 +53,35 @@ func TestBenchPredictorBadFlags(t *testing.T) {
 		if err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// --archive scores the models on a run's archive: here one written from synthetic subnets.
+func TestBenchPredictorOnArchive(t *testing.T) {
+	dir := t.TempDir()
+	g, y := synthetic.Sample(80, 0.1, 5)
+	rows := make([]archive.Row, len(g))
+	for i := range g {
+		genes := make([]int32, len(g[i]))
+		for j, v := range g[i] {
+			genes[j] = int32(v)
+		}
+		rows[i] = archive.Row{RunID: "test", Genome: fmt.Sprint(g[i]), Genes: genes, Top1: y[i]}
+	}
+	if err := archive.WriteIteration(dir, 0, rows, archive.IterationStats{}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	e := &env{Stdout: &stdout, Stderr: &stderr}
+	err := runBenchPredictor(context.Background(), e, []string{"--archive", dir, "--sizes", "40", "--seeds", "1", "--models", "rbf,kriging", "--out", "-"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if md := stdout.String(); !strings.Contains(md, "80 distinct subnets") || !strings.Contains(md, "| 40 |") {
+		t.Errorf("table:\n%s", md)
+	}
+	err = runBenchPredictor(context.Background(), e, []string{"--archive", dir, "--sizes", "75", "--out", "-"})
+	if err == nil || !strings.Contains(err.Error(), "too few") {
+		t.Errorf("training size 75 of 80 subnets: err = %v", err)
 	}
 }
