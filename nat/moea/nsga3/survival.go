@@ -365,31 +365,55 @@ func (s *Survival) niching(run *moea.Run, lo, hi, k int) []int {
 func (s *Survival) updateNadir(F [][]float64, nds []int) []float64 {
 	m := s.m
 	// Candidates: previous extremes, then the first front (pymoo's order: ties go to the first).
-	cands := make([][]float64, 0, len(s.extremes)+len(nds))
-	cands = append(cands, s.extremes...)
-	for _, i := range nds {
-		cands = append(cands, F[i])
+	// The achievement scalarising function with weight 1 on axis a and 1e6 elsewhere is
+	// max(v_a, 1e6 * max_{k != a} v_k) over the translated values v (below 1e-3 set to 0), so
+	// the largest and second largest v of a candidate give all M values in O(M).
+	bestASF := make([]float64, m)
+	bestRow := make([][]float64, m)
+	for a := range bestASF {
+		bestASF[a] = math.Inf(1)
 	}
-	ext := make([][]float64, m)
-	for axis := 0; axis < m; axis++ {
-		best, bestI := math.Inf(1), 0
-		for i, f := range cands {
-			asf := 0.0
-			for k := 0; k < m; k++ {
-				v := f[k] - s.ideal[k]
-				if v < 1e-3 {
-					v = 0
-				}
-				if k != axis {
-					v *= 1e6
-				}
-				asf = max(asf, v)
+	consider := func(f []float64) {
+		top, second := math.Inf(-1), math.Inf(-1)
+		topK := -1
+		for k := 0; k < m; k++ {
+			v := f[k] - s.ideal[k]
+			if v < 1e-3 {
+				v = 0
 			}
-			if asf < best {
-				best, bestI = asf, i
+			if v > top {
+				second, top, topK = top, v, k
+			} else if v > second {
+				second = v
 			}
 		}
-		ext[axis] = append([]float64(nil), cands[bestI]...)
+		for a := 0; a < m; a++ {
+			other := top
+			if a == topK {
+				other = second
+			}
+			va := f[a] - s.ideal[a]
+			if va < 1e-3 {
+				va = 0
+			}
+			asf := max(va, 1e6*other)
+			if m == 1 {
+				asf = va
+			}
+			if asf < bestASF[a] {
+				bestASF[a], bestRow[a] = asf, f
+			}
+		}
+	}
+	for _, f := range s.extremes {
+		consider(f)
+	}
+	for _, i := range nds {
+		consider(F[i])
+	}
+	ext := make([][]float64, m)
+	for a := range ext {
+		ext[a] = append([]float64(nil), bestRow[a]...)
 	}
 	s.extremes = ext
 

@@ -118,7 +118,16 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 			}
 		}
 		if k == len(byPos) {
-			byPos = append(byPos, &frontCols{cols: make([][]float64, m)})
+			fc := &frontCols{cols: make([][]float64, m)}
+			if k == 0 {
+				// The first front is usually large: one allocation instead of repeated growth.
+				fc.pos = make([]int, 0, n)
+				colBuf := make([]float64, n*m)
+				for c := range fc.cols {
+					fc.cols[c] = colBuf[c*n : c*n : (c+1)*n]
+				}
+			}
+			byPos = append(byPos, fc)
 		}
 		byPos[k].add(p, fp)
 	}
