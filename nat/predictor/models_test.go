@@ -3,6 +3,7 @@ package predictor
 import (
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -314,4 +315,55 @@ func clone(X [][]float64) [][]float64 {
 		out[i] = append([]float64(nil), X[i]...)
 	}
 	return out
+}
+
+// Adaptive switching as a whole (folds run concurrently, ensemble and trees parallel inside)
+// gives identical scores and predictions whatever GOMAXPROCS and Workers are.
+func TestSwitchingDeterministic(t *testing.T) {
+	X, y := discreteData(70, 6, 41)
+	T, _ := discreteData(200, 6, 42)
+	pool := func(workers int) []Spec {
+		return []Spec{
+			{Name: "rbf-ensemble", New: func(seed uint64) (Predictor, error) {
+				return NewRBFEnsemble(RBFEnsembleOptions{Members: 40, Seed: seed, Workers: workers})
+			}},
+			{Name: "bagged-trees", New: func(seed uint64) (Predictor, error) {
+				return NewBaggedTrees(TreesOptions{Trees: 20, Seed: seed, Workers: workers})
+			}},
+			{Name: "kriging", New: func(uint64) (Predictor, error) { return NewKriging(KrigingOptions{}) }},
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var refScores []ModelScore
+	var refPred []float64
+	for _, c := range []struct{ procs, workers int }{{1, 1}, {2, 2}, {4, 3}} {
+		runtime.GOMAXPROCS(c.procs)
+		s, err := NewSwitching(SwitchingOptions{Folds: 5, Seed: 9, Workers: c.workers, Candidates: pool(c.workers)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Predict(T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refScores == nil {
+			refScores, refPred = s.Scores(), p
+			continue
+		}
+		for i, sc := range s.Scores() {
+			for f := range sc.Tau {
+				if sc.Tau[f] != refScores[i].Tau[f] {
+					t.Fatalf("procs=%d workers=%d: %s fold %d tau %v, first run %v", c.procs, c.workers, sc.Model, f, sc.Tau[f], refScores[i].Tau[f])
+				}
+			}
+		}
+		for i := range p {
+			if p[i] != refPred[i] {
+				t.Fatalf("procs=%d workers=%d: prediction %d differs", c.procs, c.workers, i)
+			}
+		}
+	}
 }
