@@ -42,16 +42,57 @@ func TournamentSelect(r *rand.Rand, popSize, n, parents, pressure int, winner fu
 // exact equality is the only meaningful test. It keeps references to the vectors it is given,
 // which must not change afterwards.
 type DuplicateSet struct {
-	seen map[uint64][][]float64
+	// An open-addressing table (linear probing) of vectors by hash: one allocation for the
+	// whole set rather than one per entry.
+	hashes []uint64
+	vecs   [][]float64
+	n      int
 }
 
 // NewDuplicateSet returns a set holding the variables of pop.
 func NewDuplicateSet(pop moea.Population) *DuplicateSet {
-	d := &DuplicateSet{seen: make(map[uint64][][]float64, 2*len(pop))}
+	d := &DuplicateSet{}
+	d.resize(4 * max(len(pop), 16))
 	for _, ind := range pop {
 		d.Add(ind.X)
 	}
 	return d
+}
+
+func (d *DuplicateSet) resize(size int) {
+	capacity := 1
+	for capacity < size {
+		capacity <<= 1
+	}
+	oldH, oldV := d.hashes, d.vecs
+	d.hashes, d.vecs, d.n = make([]uint64, capacity), make([][]float64, capacity), 0
+	for i, v := range oldV {
+		if v != nil {
+			d.insert(oldH[i], v)
+		}
+	}
+}
+
+func (d *DuplicateSet) insert(h uint64, x []float64) {
+	mask := uint64(len(d.vecs) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if d.vecs[i] == nil {
+			d.hashes[i], d.vecs[i] = h, x
+			d.n++
+			return
+		}
+	}
+}
+
+// find returns whether x is in the set.
+func (d *DuplicateSet) find(h uint64, x []float64) bool {
+	mask := uint64(len(d.vecs) - 1)
+	for i := h & mask; d.vecs[i] != nil; i = (i + 1) & mask {
+		if d.hashes[i] == h && equalVectors(d.vecs[i], x) {
+			return true
+		}
+	}
+	return false
 }
 
 // hashVector is FNV-1a over the bit patterns, with -0 folded into +0.
@@ -64,7 +105,7 @@ func hashVector(x []float64) uint64 {
 		h ^= math.Float64bits(v)
 		h *= 1099511628211
 	}
-	return h
+	return h ^ h>>29
 }
 
 func equalVectors(a, b []float64) bool {
@@ -72,33 +113,32 @@ func equalVectors(a, b []float64) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] { // -0 == +0 and NaN != NaN, as the hash folds them
+		if a[i] != b[i] { // -0 == +0, as the hash folds them
 			return false
 		}
 	}
 	return true
 }
 
-// Add records x and reports whether it was new.
+// Add records x and reports whether it was new. A nil or empty x is never recorded.
 func (d *DuplicateSet) Add(x []float64) bool {
-	h := hashVector(x)
-	for _, y := range d.seen[h] {
-		if equalVectors(x, y) {
-			return false
-		}
+	if len(x) == 0 {
+		return false
 	}
-	d.seen[h] = append(d.seen[h], x)
+	h := hashVector(x)
+	if d.find(h, x) {
+		return false
+	}
+	if 2*(d.n+1) > len(d.vecs) {
+		d.resize(4 * (d.n + 1))
+	}
+	d.insert(h, x)
 	return true
 }
 
 // Contains reports whether x was recorded.
 func (d *DuplicateSet) Contains(x []float64) bool {
-	for _, y := range d.seen[hashVector(x)] {
-		if equalVectors(x, y) {
-			return true
-		}
-	}
-	return false
+	return len(x) > 0 && d.find(hashVector(x), x)
 }
 
 // Mating produces offspring as pymoo's Mating does: binary tournament selection of parent
