@@ -1,0 +1,290 @@
+package supernet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/natgo/nat/nat/data"
+	"github.com/natgo/nat/nat/space"
+)
+
+// EvalOptions configure recalibration and evaluation. Zero fields take the defaults.
+type EvalOptions struct {
+	// CalibImages is how many training images re-estimate the batch-norm statistics of the
+	// subnet (default 2,000, or the whole set when smaller).
+	CalibImages int
+	// CalibBatch is the recalibration batch size (default 200).
+	CalibBatch int
+	// BatchSize of evaluation (default 256). The last batch is padded, so one compiled
+	// executable serves the whole split.
+	BatchSize int
+	// MaxImages evaluates only the first MaxImages of the split (0 = all).
+	MaxImages int
+	// Seed picks the calibration images.
+	Seed uint64
+}
+
+func (o EvalOptions) withDefaults() EvalOptions {
+	if o.CalibImages <= 0 {
+		o.CalibImages = 2000
+	}
+	if o.CalibBatch <= 0 {
+		o.CalibBatch = 200
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 256
+	}
+	return o
+}
+
+// Metrics are a subnet's results on a split.
+type Metrics struct {
+	Top1, Top5 float64 // fractions in [0,1]
+	Loss       float64 // mean cross-entropy (no label smoothing)
+	N          int     // images evaluated
+}
+
+// Evaluate recalibrates arch's batch-norm statistics on images of calib (NAT's protocol) and
+// measures top-1, top-5 and loss on eval. The recalibrated statistics stay in the supernet
+// (shared by every subnet through their first channels), so Export right after sees them.
+func (n *Supernet) Evaluate(ctx context.Context, arch space.Arch, calib, eval *data.Dataset, opt EvalOptions) (Metrics, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	opt = opt.withDefaults()
+	if err := n.recalibrate(ctx, arch, calib, opt); err != nil {
+		return Metrics{}, err
+	}
+	return n.evaluate(ctx, arch, eval, opt)
+}
+
+// Recalibrate re-estimates arch's batch-norm running statistics on images of calib.
+func (n *Supernet) Recalibrate(ctx context.Context, arch space.Arch, calib *data.Dataset, opt EvalOptions) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.recalibrate(ctx, arch, calib, opt.withDefaults())
+}
+
+func (n *Supernet) checkData(d *data.Dataset, what string) error {
+	if d == nil || d.N == 0 {
+		return fmt.Errorf("supernet: %s set is empty", what)
+	}
+	if d.Channels != n.Space.InChannels {
+		return fmt.Errorf("supernet: %s set %q has %d channels; space %s wants %d", what, d.Name, d.Channels, n.Space.Name, n.Space.InChannels)
+	}
+	if d.Classes > n.Space.Classes {
+		return fmt.Errorf("supernet: %s set %q has %d classes; the supernet's classifier has %d", what, d.Name, d.Classes, n.Space.Classes)
+	}
+	return nil
+}
+
+func (n *Supernet) recalibrate(ctx context.Context, arch space.Arch, calib *data.Dataset, opt EvalOptions) error {
+	if err := n.checkData(calib, "calibration"); err != nil {
+		return err
+	}
+	arch, plan, err := n.checkArch(arch)
+	if err != nil {
+		return err
+	}
+	c, err := n.executable(kindCalib, arch, plan, trainConfig{})
+	if err != nil {
+		return err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return err
+	}
+	defer finalizeAll(params)
+	total := min(opt.CalibImages, calib.N)
+	bs := min(opt.CalibBatch, total)
+	steps := total / bs // full batches only: one executable, equal weights
+	perm := rand.New(rand.NewPCG(opt.Seed, 0xca1)).Perm(calib.N)[:steps*bs]
+	var sums [][]float64
+	var img []float32
+	for s := 0; s < steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		img, _ = calib.Batch(perm[s*bs:(s+1)*bs], data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, img)
+		in := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(img, bs, arch.Resolution, arch.Resolution, n.Space.InChannels)}
+		outs, err := run(c, in, params)
+		finalizeAll(in)
+		if err != nil {
+			return fmt.Errorf("supernet: recalibrating %s: %w", arch, err)
+		}
+		if sums == nil {
+			sums = make([][]float64, len(outs))
+		}
+		for i, o := range outs {
+			v := tensors.MustCopyFlatData[float32](o)
+			if sums[i] == nil {
+				sums[i] = make([]float64, len(v))
+			}
+			for j, x := range v {
+				sums[i][j] += float64(x)
+			}
+		}
+		finalizeAll(outs)
+	}
+	if len(c.statNames)*2 != len(sums) {
+		return fmt.Errorf("supernet: recalibration of %s returned %d statistics for %d batch norms", arch, len(sums), len(c.statNames))
+	}
+	for i, prefix := range c.statNames {
+		_, _, mn, vn := bnNames(prefix)
+		for k, nm := range []string{mn, vn} {
+			p, err := n.params.get(nm)
+			if err != nil {
+				return err
+			}
+			for j, s := range sums[2*i+k] {
+				p.Value[j] = float32(s / float64(steps))
+			}
+		}
+	}
+	return nil
+}
+
+// evaluate runs arch with running statistics over eval.
+func (n *Supernet) evaluate(ctx context.Context, arch space.Arch, eval *data.Dataset, opt EvalOptions) (Metrics, error) {
+	if err := n.checkData(eval, "evaluation"); err != nil {
+		return Metrics{}, err
+	}
+	arch, _, err := n.checkArch(arch)
+	if err != nil {
+		return Metrics{}, err
+	}
+	total := eval.N
+	if opt.MaxImages > 0 {
+		total = min(total, opt.MaxImages)
+	}
+	var m Metrics
+	var img []float32
+	idx := make([]int, 0, opt.BatchSize)
+	for start := 0; start < total; start += opt.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return m, err
+		}
+		idx = idx[:0]
+		for i := start; i < min(start+opt.BatchSize, total); i++ {
+			idx = append(idx, i)
+		}
+		real := len(idx)
+		img, _ = eval.Batch(idx, data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, img)
+		logits, err := n.logits(arch, img, real, opt.BatchSize)
+		if err != nil {
+			return m, err
+		}
+		for i := 0; i < real; i++ {
+			accumulate(&m, logits[i*n.Space.Classes:(i+1)*n.Space.Classes], int(eval.Labels[idx[i]]))
+		}
+	}
+	if m.N > 0 {
+		m.Top1 /= float64(m.N)
+		m.Top5 /= float64(m.N)
+		m.Loss /= float64(m.N)
+	}
+	return m, nil
+}
+
+// accumulate adds one example's top-1, top-5 hits and cross-entropy to m.
+func accumulate(m *Metrics, logits []float32, label int) {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	se := 0.0
+	rank := 0
+	for j, v := range logits {
+		se += math.Exp(float64(v) - mx)
+		if v > logits[label] || (v == logits[label] && j < label) {
+			rank++
+		}
+	}
+	m.Loss += math.Log(se) + mx - float64(logits[label])
+	if rank == 0 {
+		m.Top1++
+	}
+	if rank < 5 {
+		m.Top5++
+	}
+	m.N++
+}
+
+// Logits runs arch in inference mode (running statistics, as last recalibrated) on count images
+// [count, r, r, Cin] (NHWC float32, already normalised) and returns [count, classes] logits.
+func (n *Supernet) Logits(arch space.Arch, images []float32, count int) ([]float32, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.logits(arch, images, count, count)
+}
+
+// logits pads images to batch rows (repeating the first) so one executable serves every batch.
+func (n *Supernet) logits(arch space.Arch, images []float32, count, batch int) ([]float32, error) {
+	arch, plan, err := n.checkArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	per := arch.Resolution * arch.Resolution * n.Space.InChannels
+	if len(images) < count*per || count == 0 || count > batch {
+		return nil, fmt.Errorf("supernet: %d floats for %d images of %dx%dx%d (batch %d)", len(images), count, arch.Resolution, arch.Resolution, n.Space.InChannels, batch)
+	}
+	buf := images[:count*per]
+	if count < batch {
+		buf = make([]float32, batch*per)
+		copy(buf, images[:count*per])
+		for i := count; i < batch; i++ {
+			copy(buf[i*per:(i+1)*per], images[:per])
+		}
+	}
+	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
+	if err != nil {
+		return nil, err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return nil, err
+	}
+	in := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(buf, batch, arch.Resolution, arch.Resolution, n.Space.InChannels)}
+	outs, err := run(c, in, params)
+	finalizeAll(in)
+	finalizeAll(params)
+	if err != nil {
+		return nil, fmt.Errorf("supernet: inference of %s: %w", arch, err)
+	}
+	defer finalizeAll(outs)
+	all := tensors.MustCopyFlatData[float32](outs[0])
+	return all[:count*n.Space.Classes], nil
+}
+
+// TimeForward measures one subnet's inference latency on this machine: warmup untimed runs, then
+// runs timed runs of a batch of random images. The executable is compiled before timing.
+// It is what hardware latency tables call to measure a network end to end.
+func (n *Supernet) TimeForward(arch space.Arch, batch, warmup, runs int) ([]time.Duration, error) {
+	if batch <= 0 || runs <= 0 {
+		return nil, errors.New("supernet: TimeForward needs batch > 0 and runs > 0")
+	}
+	arch, _, err := n.checkArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	img := make([]float32, batch*arch.Resolution*arch.Resolution*n.Space.InChannels)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	out := make([]time.Duration, 0, runs)
+	for i := 0; i < warmup+runs; i++ {
+		t0 := time.Now()
+		if _, err := n.Logits(arch, img, batch); err != nil {
+			return nil, err
+		}
+		if i >= warmup {
+			out = append(out, time.Since(t0))
+		}
+	}
+	return out, nil
+}
