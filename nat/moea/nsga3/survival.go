@@ -47,6 +47,8 @@ type Survival struct {
 	extremes [][]float64
 	// Opt is the answer after the last call of Do.
 	Opt moea.Population
+	// prevMutual are the last survivors when they all came from the first front.
+	prevMutual moea.Population
 	// randomNiching replaces niching by a uniform choice from the last front; only the tests set
 	// it, to show that they detect a survival step without niche preservation.
 	randomNiching bool
@@ -135,7 +137,19 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 			s.worst[k] = max(s.worst[k], v)
 		}
 	}
-	fronts, _ := sorting.NonDominatedSort(F, n)
+	// Survivors that all came from one first front are mutually non-dominated; when they lead
+	// this population (NSGA-III's parents followed by offspring), the sort skips their pairs.
+	mutual := 0
+	if len(s.prevMutual) > 0 && len(s.prevMutual) <= len(pop) {
+		mutual = len(s.prevMutual)
+		for i, ind := range s.prevMutual {
+			if pop[i] != ind {
+				mutual = 0
+				break
+			}
+		}
+	}
+	fronts, _ := sorting.NonDominatedSortKnown(F, n, mutual)
 	nadir := s.updateNadir(F, fronts[0])
 
 	// Individuals considered: the fronts up to the splitting one, in front order.
@@ -270,6 +284,7 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 		for c, idx := range cand {
 			out[c] = pop[idx]
 		}
+		s.rememberMutual(out, len(fronts) == 1)
 		return out
 	}
 	// Niche counts of the individuals before the last front.
@@ -286,7 +301,17 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 	for _, c := range chosen {
 		out = append(out, pop[cand[c]])
 	}
+	s.rememberMutual(out, len(fronts) == 1)
 	return out
+}
+
+// rememberMutual records the survivors when they all belong to one first front.
+func (s *Survival) rememberMutual(out moea.Population, firstFrontOnly bool) {
+	if firstFrontOnly {
+		s.prevMutual = out
+	} else {
+		s.prevMutual = nil
+	}
 }
 
 // niching picks k of the candidates lo..hi-1 (the last front) by the niche-preserving rule.

@@ -54,6 +54,15 @@ func ConstrainedDominates(a []float64, cvA float64, b []float64, cvB float64) bo
 // placed in the first front none of whose members dominates it. It does the same job as Deb's
 // fast non-dominated sort with far fewer comparisons.
 func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int) {
+	return NonDominatedSortKnown(F, stopAfter, 0)
+}
+
+// NonDominatedSortKnown is NonDominatedSort for rows whose first mutual rows are known to be
+// mutually non-dominated (NSGA-III's parents after a generation whose survivors all came from
+// the first front): pairs among them are never compared, which saves a quarter of the work on a
+// merged population of parents and offspring. The result is the same as NonDominatedSort's
+// when the promise holds.
+func NonDominatedSortKnown(F [][]float64, stopAfter, mutual int) (fronts [][]int, rank []int) {
 	n := len(F)
 	rank = make([]int, n)
 	if n == 0 {
@@ -83,8 +92,8 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 	}
 	// Each row is first compared on the two objectives where it is relatively best (smallest
 	// after scaling every objective to [0, 1]): few rows beat it on both, so most
-	// non-dominating members are rejected by two predictable comparisons. This matters when most rows are
-	// mutually non-dominated, the normal case with many objectives.
+	// non-dominating members are rejected by two predictable comparisons. This matters when
+	// most rows are mutually non-dominated, the normal case with many objectives.
 	lo := append([]float64(nil), flat[:m]...)
 	hi := append([]float64(nil), flat[:m]...)
 	for p := 1; p < n; p++ {
@@ -93,7 +102,7 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 			hi[k] = max(hi[k], v)
 		}
 	}
-	var byPos []*frontCols // fronts as positions in visiting order, with their values by column
+	var byPos []*frontPair // fronts as positions in visiting order, with their values by column
 	for p := 0; p < n; p++ {
 		fp := flat[p*m : (p+1)*m : (p+1)*m]
 		// The two objectives where fp is relatively best.
@@ -111,31 +120,33 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 				}
 			}
 		}
+		known := order[p] < mutual
 		k := 0
 		for ; k < len(byPos); k++ {
-			if !byPos[k].dominates(fp, first, second) {
+			// A row of the known set is only compared with members from outside it.
+			if !byPos[k].other.dominates(fp, first, second) && (known || !byPos[k].known.dominates(fp, first, second)) {
 				break
 			}
 		}
 		if k == len(byPos) {
-			fc := &frontCols{cols: make([][]float64, m)}
+			fc := &frontPair{known: newFrontCols(m, 0), other: newFrontCols(m, 0)}
 			if k == 0 {
 				// The first front is usually large: one allocation instead of repeated growth.
-				fc.pos = make([]int, 0, n)
-				colBuf := make([]float64, n*m)
-				for c := range fc.cols {
-					fc.cols[c] = colBuf[c*n : c*n : (c+1)*n]
-				}
+				fc.known, fc.other = newFrontCols(m, min(mutual, n)), newFrontCols(m, n-min(mutual, n))
 			}
 			byPos = append(byPos, fc)
 		}
-		byPos[k].add(p, fp)
+		if known {
+			byPos[k].known.add(p, fp)
+		} else {
+			byPos[k].other.add(p, fp)
+		}
 	}
 	fronts = make([][]int, len(byPos))
 	for k, f := range byPos {
-		front := make([]int, len(f.pos))
-		for j, p := range f.pos {
-			front[j] = order[p]
+		front := make([]int, 0, len(f.known.pos)+len(f.other.pos))
+		for _, p := range append(f.known.pos, f.other.pos...) {
+			front = append(front, order[p])
 			rank[order[p]] = k
 		}
 		fronts[k] = front
@@ -167,6 +178,22 @@ func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int)
 type frontCols struct {
 	pos  []int
 	cols [][]float64
+}
+
+// frontPair is a front's members split into those of the known mutually non-dominated set and
+// the others.
+type frontPair struct{ known, other *frontCols }
+
+func newFrontCols(m, capacity int) *frontCols {
+	f := &frontCols{cols: make([][]float64, m)}
+	if capacity > 0 {
+		f.pos = make([]int, 0, capacity)
+		buf := make([]float64, capacity*m)
+		for c := range f.cols {
+			f.cols[c] = buf[c*capacity : c*capacity : (c+1)*capacity]
+		}
+	}
+	return f
 }
 
 func (f *frontCols) add(p int, fp []float64) {

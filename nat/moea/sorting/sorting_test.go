@@ -50,6 +50,30 @@ func TestNonDominatedSortMatchesDefinition(t *testing.T) {
 		}
 		fronts, rank := NonDominatedSort(F, 0)
 		want := bruteFronts(F)
+		// The same with the first front's rows moved to the start and declared mutually
+		// non-dominated (NSGA-III's parents).
+		var perm []int
+		for i := range F {
+			if want[i] == 0 {
+				perm = append(perm, i)
+			}
+		}
+		known := len(perm)
+		for i := range F {
+			if want[i] != 0 {
+				perm = append(perm, i)
+			}
+		}
+		G := make([][]float64, n)
+		for j, i := range perm {
+			G[j] = F[i]
+		}
+		_, rankG := NonDominatedSortKnown(G, 0, known)
+		for j, i := range perm {
+			if rankG[j] != want[i] {
+				t.Fatalf("trial %d: with %d known rows, row %v has rank %d, want %d", trial, known, F[i], rankG[j], want[i])
+			}
+		}
 		for i := range F {
 			if rank[i] != want[i] {
 				t.Fatalf("trial %d: row %d %v has rank %d, want %d", trial, i, F[i], rank[i], want[i])
