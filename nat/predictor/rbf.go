@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -26,9 +27,10 @@ type RBFOptions struct {
 //
 // (Powell 1992; the model of pySOT's RBFInterpolant with CubicKernel and LinearTail that NAT
 // uses). The symmetric saddle-point system is solved by LU with partial pivoting (LAPACK dgetrf
-// via gonum), and its condition number is estimated (dgecon) so a numerically singular system
-// is an error, not garbage. Features that are constant in the training data are left out of the
-// tail (they would make it rank-deficient and carry no information).
+// via gonum), and its backward error is checked so a numerically singular system is an error,
+// not garbage. The tail uses a maximal affinely independent subset of the features (pivoted QR):
+// constant, collinear or one-hot columns (whose indicators per gene sum to 1) would otherwise
+// make the system singular.
 type RBF struct {
 	opts RBFOptions
 	m    int
@@ -48,8 +50,8 @@ func (r *RBF) Describe() string {
 		r.core.n, r.core.k, r.m, r.core.ridge)
 }
 
-// Fit interpolates (X, y). It needs more samples than features (at least k+2 for k
-// non-constant features).
+// Fit interpolates (X, y). With fewer samples than features the linear tail keeps only as
+// many (independent) features as the samples determine.
 func (r *RBF) Fit(X [][]float64, y []float64) error {
 	_, err := r.fit(X, y, nil)
 	return err
@@ -64,9 +66,6 @@ func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) 
 	cols := nonConstant(x, len(X), m, allCols(m))
 	if len(cols) == 0 {
 		return nil, errors.New("rbf: fit: every feature is constant")
-	}
-	if len(X) < len(cols)+2 {
-		return nil, fmt.Errorf("rbf: fit: too few samples: %d for %d non-constant features (need at least %d)", len(X), len(cols), len(cols)+2)
 	}
 	ws := new(rbfWork)
 	core, err := fitRBFCore(x, y, m, cols, r.opts.Ridge, folds, ws)
@@ -210,7 +209,7 @@ func backwardError(a, c, y []float64, N int) float64 {
 // keeps the inverse of the system for heldOut.
 func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int, ws *rbfWork) (*rbfCore, error) {
 	n, k := len(y), len(cols)
-	c := &rbfCore{cols: cols, n: n, k: k, dim: n + k + 1}
+	c := &rbfCore{cols: cols, n: n, k: k}
 	c.centers = make([]float64, n*k)
 	for i := 0; i < n; i++ {
 		row := x[i*m:]
@@ -218,7 +217,13 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 			c.centers[i*k+f] = row[j]
 		}
 	}
-	N := c.dim
+	// The linear tail uses a maximal affinely independent subset of the features: one-hot
+	// features (each gene's indicators sum to 1) or collinear columns would otherwise make
+	// the system singular. Left-out features get a zero tail coefficient.
+	tailF := independentTail(c.centers, n, k)
+	t := len(tailF)
+	N := n + 1 + t
+	c.dim = N
 	if ridge == 0 && ws.hasDuplicates(c.centers, n, k) {
 		ridge = math.NaN() // decided below, once the largest kernel entry is known
 	}
@@ -245,9 +250,9 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		}
 		a[i*N+n] = 1
 		a[n*N+i] = 1
-		for f, v := range ci {
-			a[i*N+n+1+f] = v
-			a[(n+1+f)*N+i] = v
+		for q, f := range tailF {
+			a[i*N+n+1+q] = ci[f]
+			a[(n+1+q)*N+i] = ci[f]
 		}
 	}
 	for i := n; i < N; i++ {
@@ -279,7 +284,11 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		return nil, fmt.Errorf("%w: backward error %.2g", errSingular, be)
 	}
 	c.lambda = append([]float64(nil), rhs[:n]...)
-	c.tail = append([]float64(nil), rhs[n:]...)
+	c.tail = make([]float64, k+1)
+	c.tail[0] = rhs[n]
+	for q, f := range tailF {
+		c.tail[1+f] = rhs[n+1+q]
+	}
 	c.ridged = ridge > 0
 	c.transposeCenters()
 	if folds != nil {
@@ -289,6 +298,40 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		c.inv = a // owned by ws: valid until the next fit with this workspace
 	}
 	return c, nil
+}
+
+// independentTail returns the features f (0..k-1) whose columns, with the constant, form a
+// maximal linearly independent set of [1, x] (rank-revealing QR with column pivoting, the
+// constant kept first; rank tolerance 1e-10 relative).
+func independentTail(x []float64, n, k int) []int {
+	p := make([]float64, n*(k+1))
+	for i := 0; i < n; i++ {
+		p[i*(k+1)] = 1
+		copy(p[i*(k+1)+1:(i+1)*(k+1)], x[i*k:(i+1)*k])
+	}
+	jpvt := make([]int, k+1)
+	for j := range jpvt {
+		jpvt[j] = -1
+	}
+	jpvt[0] = 0 // the constant leads
+	tau := make([]float64, min(n, k+1))
+	P := blas64.General{Rows: n, Cols: k + 1, Stride: k + 1, Data: p}
+	work := make([]float64, 1)
+	lapack64.Geqp3(P, jpvt, tau, work, -1)
+	work = make([]float64, int(work[0]))
+	lapack64.Geqp3(P, jpvt, tau, work, len(work))
+	rmax := 0.0
+	for i := 0; i < min(n, k+1); i++ {
+		rmax = max(rmax, math.Abs(p[i*(k+1)+i]))
+	}
+	var out []int
+	for i := 0; i < min(n, k+1); i++ {
+		if math.Abs(p[i*(k+1)+i]) > 1e-10*rmax && jpvt[i] != 0 {
+			out = append(out, jpvt[i]-1)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // hasDuplicates reports whether two of the n rows of the n x k matrix x are equal.

@@ -363,3 +363,44 @@ func TestTablePathMatchesDirect(t *testing.T) {
 		}
 	}
 }
+
+// One-hot features are affinely dependent (each gene's indicators sum to 1); the tail drops
+// the dependent columns and the interpolant still reproduces its data.
+func TestRBFOneHotFeatures(t *testing.T) {
+	b := Bounds{Lo: []int{0, 0, 1, 0}, Hi: []int{16, 1, 9, 9}}
+	oh, _ := NewOneHot(b)
+	r := rand.New(rand.NewPCG(3, 3))
+	var gs [][]int
+	var y []float64
+	seen := map[[4]int]bool{}
+	for len(gs) < 60 {
+		g := []int{r.IntN(17), r.IntN(2), 1 + r.IntN(9), r.IntN(10)}
+		if seen[[4]int(g)] {
+			continue
+		}
+		seen[[4]int(g)] = true
+		gs = append(gs, g)
+		y = append(y, float64(g[0])*0.3+float64(g[2]*g[3])*0.1+float64(g[1]))
+	}
+	X, err := Features(oh, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbf := NewRBF(RBFOptions{})
+	if err := rbf.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := rbf.Predict(X)
+	for i := range y {
+		if math.Abs(p[i]-y[i]) > 1e-9 {
+			t.Fatalf("sample %d: %v, want %v", i, p[i], y[i])
+		}
+	}
+	e := ensembleFor(t, 40, 2, 1)
+	if err := e.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if e.dropped != 0 {
+		t.Errorf("%d of 40 members dropped on one-hot features", e.dropped)
+	}
+}
