@@ -2,6 +2,8 @@ package session
 
 import (
 	"fmt"
+
+	"github.com/natgo/nat/dsl/symbols"
 	"go/token"
 	"reflect"
 	"sort"
@@ -91,22 +93,22 @@ func (s *Session) Inspect(code string, cursor int) string {
 		qual := identBefore(code, start-1)
 		if p := s.packagePath(qual); p != "" {
 			if v, ok := s.binSymbols(p)[name]; ok {
-				return describeSymbol(qual+"."+name, v)
+				return withDoc(describeSymbol(qual+"."+name, v), p+"."+name)
 			}
 		}
 		if v, ok := s.in.Globals()[qual]; ok && v.IsValid() {
-			return describeMember(v, name)
+			return withDoc(describeMember(v, name), typeKey(v)+"."+name)
 		}
 		return ""
 	}
 	if v, ok := s.in.Globals()[name]; ok && v.IsValid() {
-		return fmt.Sprintf("%s %s = %s", name, v.Type(), Text(v.Interface()))
+		return withDoc(fmt.Sprintf("%s %s = %s", name, v.Type(), Text(v.Interface())), typeKey(v))
 	}
 	for key := range s.imported {
 		if strings.HasPrefix(key, ". ") {
 			p, _ := strconv.Unquote(strings.TrimPrefix(key, ". "))
 			if v, ok := s.binSymbols(p)[name]; ok {
-				return describeSymbol(name, v)
+				return withDoc(describeSymbol(name, v), p+"."+name)
 			}
 		}
 	}
@@ -288,4 +290,30 @@ func describeMember(v reflect.Value, name string) string {
 		}
 	}
 	return ""
+}
+
+// withDoc appends the doc comment recorded for key, if any.
+func withDoc(desc, key string) string {
+	if desc == "" {
+		return ""
+	}
+	if d, ok := symbols.Docs[key]; ok {
+		return desc + "\n\n" + d
+	}
+	return desc
+}
+
+// typeKey is the Docs key of a value's named type ("import/path.Type").
+func typeKey(v reflect.Value) string {
+	t := v.Type()
+	if t.Kind() == reflect.Interface && !v.IsNil() {
+		t = v.Elem().Type()
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Name() == "" || t.PkgPath() == "" {
+		return ""
+	}
+	return t.PkgPath() + "." + t.Name()
 }

@@ -168,3 +168,23 @@ func TestFailedImportUnderARepeatedName(t *testing.T) {
 		t.Fatalf("define with a package call: %v %v", r.Value, err)
 	}
 }
+
+func TestInspectShowsDocs(t *testing.T) {
+	s := newSession(t)
+	if _, err := s.Eval(context.Background(), "sp := MNISTSpace()"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		code   string
+		cursor int
+		want   string
+	}{
+		{"MNISTSpace()", 3, "MNISTSpace is the small space"},
+		{"sp.WithDepths(2)", 6, "WithDepths sets the allowed stage depths"},
+		{"sp", 1, "Space is a search space"},
+	} {
+		if got := s.Inspect(c.code, c.cursor); !strings.Contains(got, c.want) {
+			t.Errorf("Inspect(%q) = %q, want it to contain %q", c.code, got, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ package symbols
 import "reflect"
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/natgo/nat/dsl github.com/natgo/nat/dsl/display github.com/natgo/nat/nat/space github.com/natgo/nat/nat/cost github.com/natgo/nat/nat/hardware github.com/natgo/nat/nat/archive github.com/natgo/nat/nat/transfer
+//go:generate go run ./gendoc docs.go ..=github.com/natgo/nat/dsl ../display=github.com/natgo/nat/dsl/display ../../nat/space=github.com/natgo/nat/nat/space ../../nat/cost=github.com/natgo/nat/nat/cost ../../nat/hardware=github.com/natgo/nat/nat/hardware ../../nat/archive=github.com/natgo/nat/nat/archive ../../nat/transfer=github.com/natgo/nat/nat/transfer
 
 // Symbols maps "import/path/name" to the package's exported symbols, as interp.Use expects.
 // It is filled by the generated files' init functions and must be treated as read-only.
