@@ -32,7 +32,7 @@ type PretrainOptions struct {
 	// Dir, when set, receives the supernet after every chunk of CheckpointEvery steps
 	// (supernet.bin, atomically) and progress.json; a rerun with the same Dir resumes there.
 	Dir             string
-	CheckpointEvery int // default 50
+	CheckpointEvery int // default 10
 	// Log, when set, receives one line per progress report and per phase.
 	Log func(format string, args ...any)
 }
@@ -82,7 +82,7 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 	}
 	every := opt.CheckpointEvery
 	if every <= 0 {
-		every = 50
+		every = 10
 	}
 	logf := opt.Log
 	if logf == nil {

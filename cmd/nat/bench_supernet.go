@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/supernet"
+)
+
+func runBenchSupernet(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench supernet", "nat bench supernet [--space NAME] [--json] [flags]")
+	spaceName := fs.String("space", space.NATMNIST, "search space preset: "+fmt.Sprint(space.PresetNames()))
+	trainBatch := fs.Int("train-batch", 128, "training batch size")
+	inferBatch := fs.Int("infer-batch", 256, "inference batch size")
+	steps := fs.Int("steps", 3, "timed training steps (and inference batches) per subnet, after one warm-up")
+	noTorch := fs.Bool("no-torch", false, "skip the PyTorch comparison")
+	python := fs.String("python", "python3", "Python interpreter with torch (Debian: python3-torch)")
+	threads := fs.Int("threads", 2, "PyTorch threads")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench supernet: unexpected arguments %v", fs.Args())
+	}
+	sp, err := space.Preset(*spaceName)
+	if err != nil {
+		return fmt.Errorf("bench supernet: %w", err)
+	}
+	start := time.Now()
+	res, err := supernet.Bench(ctx, sp, supernet.BenchOptions{TrainBatch: *trainBatch, InferBatch: *inferBatch,
+		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads,
+		Log: func(f string, a ...any) { fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		return fmt.Errorf("bench supernet: %w", err)
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(e.Stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(e.Stdout, "supernet %s on %s; training batch %d, inference batch %d; %s\n", res.Space, res.Backend, res.TrainBatch, res.InferBatch, res.Torch)
+	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "subnet\ttrain img/s\tinfer img/s\tnew-arch train ms\tnew-arch infer ms\ttorch train\ttorch infer\tratio train\tratio infer\t")
+	for _, r := range res.Rows {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", r.Name, r.TrainImgPerSec, r.InferImgPerSec,
+			r.NewArchTrainMs, r.NewArchInferMs, opt1(r.TorchTrain), opt1(r.TorchInfer), opt2(r.RatioTrain), opt2(r.RatioInfer))
+	}
+	tw.Flush()
+	fmt.Fprintf(e.Stdout, "peak RSS %.0f MB (whole process)\n", res.PeakRSSMB)
+	for _, r := range res.Rows {
+		fmt.Fprintf(e.Stdout, "%-8s %s\n", r.Name, r.Arch)
+	}
+	return nil
+}
+
+func opt1(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func opt2(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}

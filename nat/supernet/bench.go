@@ -1,0 +1,232 @@
+package supernet
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/natgo/nat/nat/data"
+	"github.com/natgo/nat/nat/space"
+)
+
+//go:embed torchbench.py
+var torchBenchScript []byte
+
+// BenchOptions configure Bench. Zero fields take the defaults.
+type BenchOptions struct {
+	TrainBatch int // default 128
+	InferBatch int // default 256
+	TrainSteps int // timed training steps per subnet after one warm-up step (default 3)
+	InferRuns  int // timed inference batches per subnet after one warm-up (default 3)
+	// Torch compares against PyTorch through Python ("python3" by default) when it can import
+	// torch; NoTorch skips it.
+	Python  string
+	NoTorch bool
+	Threads int // PyTorch threads (default 2, this project's machine)
+	Log     func(format string, args ...any)
+}
+
+// BenchRow is one subnet's measurements.
+type BenchRow struct {
+	Name           string     `json:"name"`
+	Arch           space.Arch `json:"arch"`
+	TrainImgPerSec float64    `json:"train_img_per_s"`
+	InferImgPerSec float64    `json:"infer_img_per_s"`
+	// NewArchTrainMs and NewArchInferMs are the extra time of the first call on a new
+	// architecture (graph build and compile), measured as first call minus a steady call.
+	NewArchTrainMs float64 `json:"new_arch_train_ms"`
+	NewArchInferMs float64 `json:"new_arch_infer_ms"`
+	TorchTrain     float64 `json:"torch_train_img_per_s,omitempty"`
+	TorchInfer     float64 `json:"torch_infer_img_per_s,omitempty"`
+	RatioTrain     float64 `json:"ratio_train,omitempty"` // GoMLX / PyTorch
+	RatioInfer     float64 `json:"ratio_infer,omitempty"`
+}
+
+// BenchResult is what Bench measured.
+type BenchResult struct {
+	Space      string     `json:"space"`
+	Rows       []BenchRow `json:"rows"`
+	PeakRSSMB  float64    `json:"peak_rss_mb"` // of the whole process, after all subnets
+	Torch      string     `json:"torch"`       // PyTorch version, or why it was not compared
+	TrainBatch int        `json:"train_batch"`
+	InferBatch int        `json:"infer_batch"`
+	Backend    string     `json:"backend"`
+}
+
+// Bench measures training and inference throughput of the smallest, median and largest subnets
+// of sp at width sp.WidthMults[0] on random data, and the same networks in PyTorch when available.
+func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult, error) {
+	if opt.TrainBatch <= 0 {
+		opt.TrainBatch = 128
+	}
+	if opt.InferBatch <= 0 {
+		opt.InferBatch = 256
+	}
+	if opt.TrainSteps <= 0 {
+		opt.TrainSteps = 3
+	}
+	if opt.InferRuns <= 0 {
+		opt.InferRuns = 3
+	}
+	if opt.Threads <= 0 {
+		opt.Threads = 2
+	}
+	if opt.Python == "" {
+		opt.Python = "python3"
+	}
+	logf := opt.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	w := sp.WidthMults[0]
+	net, err := New(sp, w, Options{Seed: 1})
+	if err != nil {
+		return BenchResult{}, err
+	}
+	defer net.Close()
+	res := BenchResult{Space: sp.Name, TrainBatch: opt.TrainBatch, InferBatch: opt.InferBatch, Backend: "go (" + DefaultBackendConfig + ")"}
+	ds := randomDataset(max(opt.TrainBatch, opt.InferBatch)*2, sp)
+	archs := []struct {
+		name string
+		a    space.Arch
+	}{{"smallest", sp.Smallest()}, {"median", MedianArch(sp, w)}, {"largest", sp.Largest()}}
+	var plans []space.Plan
+	for _, s := range archs {
+		a := s.a
+		a.Width = w
+		plan, err := sp.Plan(a)
+		if err != nil {
+			return res, err
+		}
+		plans = append(plans, plan)
+		row := BenchRow{Name: s.name, Arch: a}
+		// Training: one warm-up step (compiles), then timed steps.
+		t0 := time.Now()
+		if _, err := net.Train(ctx, Fixed(a), ds, TrainOptions{Steps: 1, BatchSize: opt.TrainBatch}); err != nil {
+			return res, err
+		}
+		first := time.Since(t0)
+		tr, err := net.Train(ctx, Fixed(a), ds, TrainOptions{Steps: opt.TrainSteps, BatchSize: opt.TrainBatch})
+		if err != nil {
+			return res, err
+		}
+		row.TrainImgPerSec = tr.ImagesPerSec
+		row.NewArchTrainMs = ms(first - tr.Elapsed/time.Duration(opt.TrainSteps))
+		// Inference.
+		img := make([]float32, opt.InferBatch*a.Resolution*a.Resolution*sp.InChannels)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range img {
+			img[i] = float32(rng.NormFloat64())
+		}
+		t0 = time.Now()
+		if _, err := net.Logits(a, img, opt.InferBatch); err != nil {
+			return res, err
+		}
+		first = time.Since(t0)
+		t0 = time.Now()
+		for i := 0; i < opt.InferRuns; i++ {
+			if _, err := net.Logits(a, img, opt.InferBatch); err != nil {
+				return res, err
+			}
+		}
+		steady := time.Since(t0) / time.Duration(opt.InferRuns)
+		row.InferImgPerSec = float64(opt.InferBatch) / steady.Seconds()
+		row.NewArchInferMs = ms(first - steady)
+		logf("%-8s %s: train %.1f img/s, inference %.1f img/s", s.name, a, row.TrainImgPerSec, row.InferImgPerSec)
+		res.Rows = append(res.Rows, row)
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		res.PeakRSSMB = float64(ru.Maxrss) / 1024
+	}
+	if opt.NoTorch {
+		res.Torch = "skipped (--no-torch)"
+		return res, nil
+	}
+	version, torch, err := runTorch(ctx, opt, plans)
+	if err != nil {
+		res.Torch = "not compared: " + err.Error()
+		logf("PyTorch %s", res.Torch)
+		return res, nil
+	}
+	res.Torch = "PyTorch " + version
+	for i := range res.Rows {
+		r := &res.Rows[i]
+		r.TorchTrain, r.TorchInfer = torch[i].TrainIPS, torch[i].InferIPS
+		r.RatioTrain, r.RatioInfer = r.TrainImgPerSec/r.TorchTrain, r.InferImgPerSec/r.TorchInfer
+	}
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type torchResult struct {
+	TrainIPS float64 `json:"train_ips"`
+	InferIPS float64 `json:"infer_ips"`
+}
+
+// runTorch runs torchbench.py on the plans.
+func runTorch(ctx context.Context, opt BenchOptions, plans []space.Plan) (string, []torchResult, error) {
+	py, err := exec.LookPath(opt.Python)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s not found", opt.Python)
+	}
+	if err := exec.CommandContext(ctx, py, "-c", "import torch").Run(); err != nil {
+		return "", nil, fmt.Errorf("python cannot import torch (Debian: apt-get install python3-torch)")
+	}
+	dir, err := os.MkdirTemp("", "natbench")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "torchbench.py")
+	if err := os.WriteFile(script, torchBenchScript, 0o644); err != nil {
+		return "", nil, err
+	}
+	cfg, _ := json.Marshal(map[string]any{"plans": plans, "threads": opt.Threads, "train_batch": opt.TrainBatch,
+		"infer_batch": opt.InferBatch, "train_steps": opt.TrainSteps, "infer_runs": opt.InferRuns})
+	cfgPath := filepath.Join(dir, "plans.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
+		return "", nil, err
+	}
+	cmd := exec.CommandContext(ctx, py, script, cfgPath)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("OMP_NUM_THREADS=%d", opt.Threads))
+	out, err := cmd.Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg += ": " + string(ee.Stderr)
+		}
+		return "", nil, fmt.Errorf("torchbench.py: %s", msg)
+	}
+	var parsed struct {
+		Version string        `json:"version"`
+		Results []torchResult `json:"results"`
+	}
+	if err := json.Unmarshal(out, &parsed); err != nil || len(parsed.Results) != len(plans) {
+		return "", nil, fmt.Errorf("torchbench.py printed %q", out)
+	}
+	return parsed.Version, parsed.Results, nil
+}
+
+// randomDataset is uniform noise at the space's first resolution-independent native size 28.
+func randomDataset(n int, sp *space.Space) *data.Dataset {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const size = 28
+	d := &data.Dataset{Name: "random", N: n, Height: size, Width: size, Channels: sp.InChannels, Classes: sp.Classes,
+		Pixels: make([]uint8, n*size*size*sp.InChannels), Labels: make([]int32, n)}
+	for i := range d.Pixels {
+		d.Pixels[i] = uint8(rng.IntN(256))
+	}
+	for i := range d.Labels {
+		d.Labels[i] = int32(rng.IntN(sp.Classes))
+	}
+	return d
+}
