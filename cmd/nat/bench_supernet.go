@@ -34,7 +34,9 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	res, err := supernet.Bench(ctx, sp, supernet.BenchOptions{TrainBatch: *trainBatch, InferBatch: *inferBatch,
 		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads,
-		Log: func(f string, a ...any) { fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(f, a...)) }})
+		Log: func(f string, a ...any) {
+			fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(f, a...))
+		}})
 	if err != nil {
 		return fmt.Errorf("bench supernet: %w", err)
 	}

@@ -8,4 +8,3 @@ import "fmt"
 func notBuilt(what string) error {
 	return fmt.Errorf("%s is not built yet (see README, 'What works today')", what)
 }
-
