@@ -22,7 +22,8 @@ type Options struct {
 	PopSize int
 	// Offspring per generation (default PopSize).
 	Offspring int
-	// Crossover defaults to SBX eta 15, probability 0.9; Mutation to polynomial mutation eta 20.
+	// Crossover defaults to SBX eta 15, probability 0.9; Mutation to pymoo's PM (eta 20,
+	// applied to an offspring with probability 0.9, to each variable with probability 1/n).
 	Crossover operators.Crossover
 	Mutation  operators.Mutation
 	// Sampling defaults to operators.RealSampling.
@@ -60,7 +61,7 @@ func New(opts Options) (*NSGA2, error) {
 		opts.Crossover = operators.NewSBX(15, 0.9)
 	}
 	if opts.Mutation == nil {
-		opts.Mutation = operators.PolynomialMutation{Eta: 20}
+		opts.Mutation = operators.PolynomialMutation{Eta: 20, Prob: 0.9}
 	}
 	if opts.Sampling == nil {
 		opts.Sampling = operators.RealSampling{}

@@ -42,7 +42,8 @@ type Options struct {
 	// Crossover defaults to SBX with eta 30 and probability 1 (pymoo's NSGA-III default). NAT
 	// uses operators.TwoPointCrossover{Prob: 0.9} or UniformCrossover on integer genomes.
 	Crossover operators.Crossover
-	// Mutation defaults to polynomial mutation with eta 20 and per-variable probability 1/n.
+	// Mutation defaults to pymoo's PM: polynomial mutation with eta 20 applied to an offspring
+	// with probability 0.9, then to each variable with probability 1/n.
 	// NAT uses operators.IntegerPolynomialMutation{Eta: 1}.
 	Mutation operators.Mutation
 	// Sampling draws random individuals for the initial population (default
@@ -100,7 +101,7 @@ func New(opts Options) (*NSGA3, error) {
 		opts.Crossover = operators.NewSBX(30, 1.0)
 	}
 	if opts.Mutation == nil {
-		opts.Mutation = operators.PolynomialMutation{Eta: 20}
+		opts.Mutation = operators.PolynomialMutation{Eta: 20, Prob: 0.9}
 	}
 	if opts.Sampling == nil {
 		opts.Sampling = operators.RealSampling{}

@@ -106,15 +106,20 @@ func powPos(x, y float64) float64 {
 	return math.Exp(y * math.Log(x))
 }
 
-// PolynomialMutation is Deb's bounded polynomial mutation as pymoo 0.6 implements it: each
-// variable mutates with probability ProbVar (0 means pymoo's default min(0.5, 1/n)).
+// PolynomialMutation is Deb's bounded polynomial mutation as pymoo 0.6 implements it: an
+// individual is mutated with probability Prob (pymoo's PM default 0.9; 0 means 1), and then each
+// variable with probability ProbVar (0 means pymoo's default min(0.5, 1/n)).
 type PolynomialMutation struct {
 	Eta     float64 // distribution index (pymoo's NSGA-III default: 20)
+	Prob    float64 // per-individual probability; 0 means 1 (pymoo's PM uses 0.9)
 	ProbVar float64 // per-variable probability; 0 means min(0.5, 1/n)
 }
 
 // Mutate implements Mutation.
 func (m PolynomialMutation) Mutate(r *rand.Rand, lower, upper, x []float64) {
+	if m.Prob > 0 && m.Prob < 1 && r.Float64() > m.Prob {
+		return
+	}
 	p := perVar(m.ProbVar, len(x))
 	for i := range x {
 		if r.Float64() >= p || lower[i] == upper[i] {
@@ -285,6 +290,9 @@ func Validate(c Crossover, m Mutation) error {
 	case PolynomialMutation:
 		if !(v.Eta >= 0) {
 			return fmt.Errorf("operators: PolynomialMutation.Eta = %v, want >= 0", v.Eta)
+		}
+		if err := prob("PolynomialMutation.Prob", v.Prob); err != nil {
+			return err
 		}
 		return prob("PolynomialMutation.ProbVar", v.ProbVar)
 	case IntegerPolynomialMutation:
