@@ -166,6 +166,9 @@ type Session struct {
 	n        int             // evaluations so far
 
 	goPanics goroutines // panics of goroutines the code started
+	// wrappers holds the positions of the function literals wrapCompound added, which are
+	// dropped from panic traces.
+	wrappers map[token.Position]bool
 
 	// units are the syntax trees of every unit compiled so far, to refine panic positions.
 	units []ast.Node
@@ -196,6 +199,7 @@ func New(opts Options) (*Session, error) {
 		opts:        opts,
 		imported:    map[string]bool{},
 		fileImports: map[string]map[string]bool{},
+		wrappers:    map[token.Position]bool{},
 		declared:    map[string]bool{},
 	}
 	s.out = &switchWriter{}
@@ -430,6 +434,7 @@ func (s *Session) eval(ctx context.Context, name, src string, res *Result) error
 			if err != nil {
 				return s.syntaxError(err, src)
 			}
+			s.wrapCompound(b)
 			units = append(units, b)
 		}
 	}
@@ -641,6 +646,48 @@ func (s *Session) noteDecls(f *ast.File) {
 	}
 }
 
+// wrapCompound runs a top-level compound statement (for, if, switch, select, block) inside a
+// function literal called at once. yaegi runs top-level statements on the interpreter's global
+// frame, whose run id the next evaluation resets: a canceled loop that was blocked in a compiled
+// call (time.Sleep) would wake up and go on running beside later cells. A function's frame keeps
+// the run id it started with, so a canceled loop inside one stays stopped. Compound statements
+// declare nothing at top level, so the wrapper changes no scope.
+func (s *Session) wrapCompound(b *ast.BlockStmt) {
+	if len(b.List) != 1 {
+		return
+	}
+	st := b.List[0]
+	switch st.(type) {
+	case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
+	default:
+		return
+	}
+	if hasDefer(st) {
+		return // a defer would run at the wrapper's end instead of the cell's
+	}
+	lit := &ast.FuncLit{
+		Type: &ast.FuncType{Func: st.Pos(), Params: &ast.FieldList{Opening: st.Pos(), Closing: st.Pos()}},
+		Body: &ast.BlockStmt{Lbrace: st.Pos(), List: []ast.Stmt{st}, Rbrace: st.End() - 1},
+	}
+	b.List[0] = &ast.ExprStmt{X: &ast.CallExpr{Fun: lit, Lparen: st.End() - 1, Rparen: st.End() - 1}}
+	s.wrappers[s.in.FileSet().Position(st.Pos())] = true
+}
+
+// hasDefer reports whether a defer statement appears in st outside function literals.
+func hasDefer(st ast.Stmt) bool {
+	found := false
+	ast.Inspect(st, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.DeferStmt:
+			found = true
+		case *ast.FuncLit:
+			return false
+		}
+		return !found
+	})
+	return found
+}
+
 // definedNames lists the names that top-level statements define with :=.
 func definedNames(b *ast.BlockStmt) map[string]bool {
 	out := map[string]bool{}
@@ -775,6 +822,16 @@ func (s *Session) runtimeError(v any, stack []byte) *Error {
 		e.err = err
 	}
 	e.Msg = panicMessage(v)
+	if len(e.Trace) > 1 {
+		var kept []token.Position
+		for i, p := range e.Trace {
+			if i > 0 && s.wrappers[p] {
+				continue
+			}
+			kept = append(kept, p)
+		}
+		e.Trace = kept
+	}
 	if len(e.Trace) > 0 {
 		match := panicKind(v, e.Msg)
 		e.Trace = append([]token.Position(nil), e.Trace...)

@@ -188,3 +188,33 @@ func TestInspectShowsDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestCanceledLoopStaysDead interrupts a top-level loop while it is inside a blocking compiled
+// call; the loop must not resume when later cells run.
+func TestCanceledLoopStaysDead(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	if _, err := s.Eval(ctx, "import \"time\"\nticks := 0"); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 120*time.Millisecond)
+	defer cancel()
+	if _, err := s.Eval(cctx, "for {\n\ttime.Sleep(50 * time.Millisecond)\n\tticks++\n}"); err == nil {
+		t.Fatal("the loop ended by itself")
+	}
+	read := func() int {
+		t.Helper()
+		r, err := s.Eval(ctx, "ticks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Value.(int)
+	}
+	read()
+	time.Sleep(150 * time.Millisecond)
+	a := read()
+	time.Sleep(200 * time.Millisecond)
+	if b := read(); b != a {
+		t.Fatalf("ticks went from %d to %d after the cell was canceled", a, b)
+	}
+}
