@@ -503,6 +503,41 @@ func TestCellMagicShellLinesAndHelp(t *testing.T) {
 	}
 }
 
+func TestScriptCells(t *testing.T) {
+	h := start(t, kernel.Options{CellMagics: map[string]kernel.Engine{"sh": kernel.Script{Interpreter: "/bin/sh"}}})
+	c := h.execute("%help")
+	if !strings.Contains(field[map[string]string](t, c.iopub[2], "data")["text/markdown"], "as a `/bin/sh` script") {
+		t.Errorf("%%help does not describe %%%%sh")
+	}
+	c = h.execute("%%sh\necho one\necho two >&2")
+	if got := c.types(); !reflect.DeepEqual(got, []string{"status:busy", "execute_input", "stream", "stream", "status:idle"}) {
+		t.Fatalf("iopub %v", got)
+	}
+	// stdout and stderr are two pipes: their relative order is not defined.
+	streams := map[string]string{}
+	for _, m := range c.iopub[2:4] {
+		streams[field[string](t, m, "name")] += field[string](t, m, "text")
+	}
+	if streams["stdout"] != "one\n" || streams["stderr"] != "two\n" {
+		t.Errorf("streams %v", streams)
+	}
+	c = h.execute("%%sh\necho partial\nexit 4")
+	if field[string](t, c.reply, "ename") != "ScriptError" || !strings.Contains(field[string](t, c.reply, "evalue"), "status 4") {
+		t.Errorf("failing script: %s", c.reply.Content)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cellCtx, interrupt := context.WithCancel(ctx)
+	reply, err := h.client.Execute(cellCtx, "%%sh\necho sleeping\nsleep 60", func(m *jupyter.Message) {
+		if m.Type() == "stream" {
+			interrupt()
+		}
+	})
+	if err != nil || field[string](t, reply, "ename") != "Interrupted" {
+		t.Errorf("interrupted script: %v %s", err, reply.Content)
+	}
+}
+
 func TestInputRequest(t *testing.T) {
 	h := start(t, kernel.Options{})
 	h.client.SetInput(func(prompt string, password bool) string { return "answer to " + prompt })

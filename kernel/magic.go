@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/kernel/internal/proc"
 )
 
 // cellMagic reports whether code starts with a cell magic line "%%name" (GoNB's own "%%" alone
@@ -103,6 +104,7 @@ func (k *Kernel) shell(ctx context.Context, command string, out Output) error {
 	cmd.Dir = k.opts.ShellDir
 	cmd.Stdout = out.Stdout
 	cmd.Stderr = out.Stderr
+	proc.CommandGroup(cmd)          // an interrupt kills the command and what it started
 	cmd.WaitDelay = 2 * time.Second // children that keep the pipes open must not hang the cell
 	return cmd.Run()
 }
@@ -122,6 +124,10 @@ func (k *Kernel) help() display.Bundle {
 		}
 		if n == "%%gonb" {
 			b.WriteString("| `%%gonb` (first line) | runs the rest of the cell as compiled Go in a GoNB kernel, started on first use (GoNB's own `%%`, `!` and `%` commands apply there); values do not persist between such cells |\n")
+			continue
+		}
+		if sc, ok := k.opts.CellMagics[strings.TrimPrefix(n, "%%")].(Script); ok {
+			fmt.Fprintf(&b, "| `%s` (first line) | runs the rest of the cell as a `%s` script; a non-zero exit fails the cell |\n", n, sc.Interpreter)
 			continue
 		}
 		fmt.Fprintf(&b, "| `%s` (first line) | runs the rest of the cell with that engine |\n", n)

@@ -151,9 +151,13 @@ func runKernelStart(ctx context.Context, e *env, args []string) error {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	k, err := kernel.New(runCtx, ci, kernel.Options{
-		Engine:     engine,
-		CellMagics: map[string]kernel.Engine{"gonb": relay},
-		Log:        e.Stderr,
+		Engine: engine,
+		CellMagics: map[string]kernel.Engine{
+			"gonb": relay,
+			"bash": kernel.Script{Interpreter: "bash"},
+			"sh":   kernel.Script{Interpreter: "sh"},
+		},
+		Log: e.Stderr,
 		Info: kernel.Info{
 			Implementation: "nat",
 			Banner: "NAT (Go): Neural Architecture Transfer. Cells are Go evaluated by a persistent DSL session; " +

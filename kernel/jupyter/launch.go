@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/natgo/nat/kernel/internal/proc"
 )
 
 // LaunchOptions describe a kernel process to start, as a frontend starts one from a kernelspec.
@@ -72,7 +74,7 @@ func Launch(ctx context.Context, opts LaunchOptions) (*Process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Dir = opts.Env, opts.Dir
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
-	setProcessGroup(cmd)
+	proc.SetGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting kernel %s: %w", strings.Join(argv, " "), err)
@@ -102,7 +104,7 @@ func Launch(ctx context.Context, opts LaunchOptions) (*Process, error) {
 		}
 	}
 	if err != nil {
-		killProcessGroup(cmd)
+		proc.KillGroup(cmd)
 		<-p.exited
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("kernel %s did not start: %w (process: %v)", strings.Join(argv, " "), err, p.exitErr)
@@ -136,7 +138,7 @@ func (p *Process) Shutdown(grace time.Duration) {
 			case <-time.After(grace):
 			}
 		}
-		killProcessGroup(p.cmd) // also the programs the kernel started
+		proc.KillGroup(p.cmd) // also the programs the kernel started
 		<-p.exited
 		p.Client.Close()
 		os.RemoveAll(p.dir)
