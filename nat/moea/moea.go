@@ -196,8 +196,10 @@ func (r *Run) Evaluate(ctx context.Context, pop Population) error {
 		ind.F = F[i]
 		ind.CV = 0
 		for j, f := range F[i] {
-			if math.IsNaN(f) {
-				return fmt.Errorf("moea: objective %d of individual %d is NaN (x = %v)", j, i, ind.X)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				// Infinite objectives would turn NSGA-III's normalisation into NaNs; a
+				// penalty belongs in a constraint instead.
+				return fmt.Errorf("moea: objective %d of individual %d is %v (x = %v); objectives must be finite (express a penalty as a constraint)", j, i, f, ind.X)
 			}
 		}
 		if nc > 0 {
@@ -206,6 +208,7 @@ func (r *Run) Evaluate(ctx context.Context, pop Population) error {
 				if math.IsNaN(g) {
 					return fmt.Errorf("moea: constraint %d of individual %d is NaN (x = %v)", j, i, ind.X)
 				}
+				// +Inf is allowed: an infinitely violated constraint is still comparable.
 				if g > 0 {
 					ind.CV += g
 				}

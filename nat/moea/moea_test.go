@@ -64,6 +64,12 @@ func TestMinimizeRejectsBadInput(t *testing.T) {
 		}
 		return nil
 	}
+	inf := func(ctx context.Context, X, F, G [][]float64) error {
+		for i := range F {
+			F[i][0] = math.Inf(1)
+		}
+		return nil
+	}
 	cases := []struct {
 		name string
 		p    moea.Problem
@@ -73,6 +79,7 @@ func TestMinimizeRejectsBadInput(t *testing.T) {
 		{"bounds", &moea.FuncProblem{Lower: []float64{1}, Upper: []float64{0}, Objectives: 1, Func: ok}, "variable 0"},
 		{"objectives", &moea.FuncProblem{Lower: []float64{0}, Upper: []float64{1}, Func: ok}, "0 objectives"},
 		{"NaN", &moea.FuncProblem{Lower: []float64{0}, Upper: []float64{1}, Objectives: 1, Func: nan}, "NaN"},
+		{"Inf", &moea.FuncProblem{Lower: []float64{0}, Upper: []float64{1}, Objectives: 1, Func: inf}, "must be finite"},
 	}
 	for _, c := range cases {
 		alg := &oneStep{pop: moea.Population{{X: []float64{0.5}}}}
