@@ -112,3 +112,32 @@ func BenchmarkCV10Ensemble(b *testing.B) { benchmarkCV(b, "rbf-ensemble") }
 func BenchmarkCV10RBF(b *testing.B)      { benchmarkCV(b, "rbf") }
 func BenchmarkCV10Kriging(b *testing.B)  { benchmarkCV(b, "kriging") }
 func BenchmarkCV10Trees(b *testing.B)    { benchmarkCV(b, "bagged-trees") }
+
+// BenchmarkSwitching300x22Predict10kMembers100 is the same with a 100-member ensemble in the
+// pool, to show what the ensemble's size costs.
+func BenchmarkSwitching300x22Predict10kMembers100(b *testing.B) {
+	X, y, cand := natShaped(b, 300)
+	pool := predictor.DefaultPool()
+	for i, s := range pool {
+		if s.Name == "rbf-ensemble" {
+			pool[i].New = func(seed uint64) (predictor.Predictor, error) {
+				return predictor.NewRBFEnsemble(predictor.RBFEnsembleOptions{Members: 100, Seed: seed})
+			}
+		}
+	}
+	cpu0 := cpuTime()
+	for b.Loop() {
+		s, err := predictor.NewSwitching(predictor.SwitchingOptions{Seed: 1, Candidates: pool})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Fit(X, y); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Predict(cand); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("chose %s", s.Choice())
+	}
+	reportCPU(b, cpu0)
+}
