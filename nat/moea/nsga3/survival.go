@@ -16,14 +16,16 @@ import (
 //     only and the best infeasible ones by violation fill any remaining places (pymoo's
 //     filter_infeasible; the paper's constrained NSGA-III instead uses constrained domination
 //     throughout).
-//  2. Non-dominated sorting stops once the fronts hold n individuals (the paper's S_t).
+//  2. Non-dominated sorting stops once the fronts hold n individuals (the paper's S_t). When the
+//     parents all came from one first front they are known to be mutually non-dominated and
+//     the sort skips their pairs (an exact shortcut, not a change of result).
 //  3. Ideal point: the minimum of every objective over all feasible individuals seen so far
 //     (the paper uses the current S_t only).
 //  4. Extreme points: for each axis the individual minimising the achievement scalarising
-//     function with weight 1 on that axis and 1e6 elsewhere (the paper: 1e-6 divided by, the
-//     same thing), after setting translated values below 1e-3 to 0 (pymoo), chosen among the
-//     current first front and the previous generation's extreme points (pymoo keeps them; the
-//     paper recomputes from S_t).
+//     function max_k f'_k / w_k with w = 1 on that axis and 1e-6 elsewhere (as in the paper),
+//     after setting translated values f' below 1e-3 to 0 (pymoo), chosen among the current
+//     first front and the previous generation's extreme points (pymoo keeps them; the paper
+//     recomputes them from S_t).
 //  5. Intercepts: the hyperplane through the extreme points, solved by Gaussian elimination.
 //     Degenerate cases fall back to the worst point of the current first front: a singular
 //     system, a plane that does not reproduce the right-hand side (numpy's allclose), or an
