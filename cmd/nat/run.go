@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/natgo/nat/dsl/session"
 )
 
-// runScript is `nat run SCRIPT.go [args]`: evaluate a DSL script with the interpreter.
+// runScript is `nat run SCRIPT.go [args]`: evaluate a DSL script with the interpreter. The
+// script is a Go file (its func main runs, with os.Args = SCRIPT.go args... and package flag
+// parsing those) or a bare list of statements and declarations like a notebook cell, in which
+// case the vocabulary and fmt are imported for it.
 func runScript(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "nat run [--timeout D] SCRIPT.go [args...]")
 	timeout := fs.Duration("timeout", 0, "stop the script after this long (0: no limit)")
@@ -35,14 +37,19 @@ func runScript(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	start := time.Now()
 	r, err := s.Eval(ctx, string(src), session.WithName(path))
+	var exit *session.ExitError
+	if errors.As(err, &exit) {
+		if exit.Code == 0 {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", path, exit)
+	}
 	if err != nil {
 		return err // already "file:line:col: message"
 	}
 	if r.HasValue {
 		fmt.Fprintln(e.Stdout, session.Text(r.Value))
 	}
-	_ = start
 	return nil
 }

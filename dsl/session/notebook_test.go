@@ -138,3 +138,37 @@ a + b`
 		t.Fatalf("got %v, %v; want 7.5", r.Value, err)
 	}
 }
+
+func TestScriptFlagsAndExit(t *testing.T) {
+	s, err := New(Options{Args: []string{"script.go", "-iterations", "5", "extra"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	iterations := flag.Int("iterations", 30, "transfer iterations")
+	flag.Parse()
+	fmt.Println(*iterations, flag.Args())
+	os.Exit(3)
+	fmt.Println("not reached")
+}
+`
+	r, err := s.Eval(context.Background(), src, WithName("script.go"))
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != 3 {
+		t.Fatalf("err = %v, want exit status 3", err)
+	}
+	if r.Stdout != "5 [extra]\n" {
+		t.Fatalf("stdout = %q", r.Stdout)
+	}
+	if r, err := s.Eval(context.Background(), "1 + 1"); err != nil || r.Value != 2 {
+		t.Fatalf("session after os.Exit: %v %v", r.Value, err)
+	}
+}

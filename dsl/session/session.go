@@ -223,6 +223,9 @@ func New(opts Options) (*Session, error) {
 	}}); err != nil {
 		return nil, fmt.Errorf("session: redirecting os.Stdout: %w", err)
 	}
+	if err := s.in.Use(stdlibOverrides(args, s.errw)); err != nil {
+		return nil, fmt.Errorf("session: binding os.Exit and flag: %w", err)
+	}
 	if err := s.in.Use(symbols.Symbols); err != nil {
 		return nil, fmt.Errorf("session: loading the vocabulary: %w", err)
 	}
@@ -500,7 +503,44 @@ func (s *Session) evalFile(ctx context.Context, name, src string) error {
 	}
 	// A file has its own imports (yaegi scopes imports by file), so none is dropped.
 	s.noteDecls(f)
-	return s.run(ctx, f)
+	var mainDecl *ast.FuncDecl
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" {
+			mainDecl = fd
+		}
+	}
+	if err := s.run(ctx, f); err != nil {
+		return err
+	}
+	if mainDecl == nil {
+		return nil
+	}
+	// Run main, as go run would: a call placed at main's declaration.
+	at := s.in.FileSet().Position(mainDecl.Name.Pos())
+	call, err := parser.ParseFile(s.in.FileSet(), name, "package main\nfunc main() {"+lineDirective(at)+mainAlias+"()\n}", 0)
+	if err != nil {
+		return s.syntaxError(err, src)
+	}
+	return s.run(ctx, call.Decls[0].(*ast.FuncDecl).Body)
+}
+
+// mainAlias is the name the session gives every func main. yaegi runs a package's main after
+// every later evaluation once one is declared (its REPL's way of running scripts), which would
+// rerun a script's main in every notebook cell; under another name it runs only when called.
+const mainAlias = "__natMain"
+
+// renameMain renames the identifier main (but not the package clause) to mainAlias.
+func renameMain(n ast.Node) {
+	var pkgName *ast.Ident
+	if f, ok := n.(*ast.File); ok {
+		pkgName = f.Name
+	}
+	ast.Inspect(n, func(x ast.Node) bool {
+		if id, ok := x.(*ast.Ident); ok && id.Name == "main" && id != pkgName {
+			id.Name = mainAlias
+		}
+		return true
+	})
 }
 
 // priorImports re-declares, at the top of a cell's import unit, the named imports of earlier
@@ -756,6 +796,7 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 		}
 	}()
 	rewriteGo(n, s.in.FileSet())
+	renameMain(n)
 	prog, err = s.in.CompileAST(n)
 	if err == nil {
 		s.units = append(s.units, n)
@@ -793,6 +834,10 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Po
 	s.cur.traceMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil { // a panic that escaped the interpreter
+			if x, ok := r.(exitPanic); ok {
+				err = &ExitError{Code: x.code}
+				return
+			}
 			err = s.runtimeError(r, debug.Stack())
 		}
 	}()
@@ -807,6 +852,9 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Po
 	}
 	var p interp.Panic
 	if errors.As(err, &p) {
+		if x, ok := p.Value.(exitPanic); ok {
+			return &ExitError{Code: x.code}
+		}
 		return s.runtimeError(p.Value, p.Stack)
 	}
 	return compileError(err)
