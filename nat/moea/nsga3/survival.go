@@ -69,6 +69,12 @@ type Survival struct {
 }
 
 // NewSurvival returns the survival step for the given reference directions.
+//
+// It also works on its own, to pick k well-spread individuals from an evaluated population (the
+// "NSGA-III niching" variant of NAT's candidate subset selection):
+//
+//	s := nsga3.NewSurvival(dirs)
+//	picked := s.Do(moea.NewRun(problem, moea.NewRand(seed), &moea.State{}), pop, k)
 func NewSurvival(refDirs [][]float64) *Survival {
 	m := len(refDirs[0])
 	s := &Survival{m: m, ideal: make([]float64, m), worst: make([]float64, m)}
