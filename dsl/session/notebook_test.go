@@ -172,3 +172,16 @@ func main() {
 		t.Fatalf("session after os.Exit: %v %v", r.Value, err)
 	}
 }
+
+func TestScriptMainRunsOnce(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	r, err := s.Eval(ctx, "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"main ran\")\n}\n", WithName("pasted.go"))
+	if err != nil || r.Stdout != "main ran\n" {
+		t.Fatalf("script: %q, %v", r.Stdout, err)
+	}
+	r, err = s.Eval(ctx, "x := 1\nx")
+	if err != nil || r.Stdout != "" || r.Value != 1 {
+		t.Fatalf("a later cell printed %q (value %v, err %v): main must not run again", r.Stdout, r.Value, err)
+	}
+}
