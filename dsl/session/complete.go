@@ -24,8 +24,13 @@ type Completion struct {
 // code): after "pkg." the package's exported names, after "value." the fields and methods of a
 // session value, otherwise the session's own names, its imports, the vocabulary, Go's keywords
 // and builtins.
+//
+// While a cell runs, the session's state is not read: Complete returns no matches at once
+// rather than wait for the cell.
 func (s *Session) Complete(code string, cursor int) Completion {
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		return Completion{Start: clampCursor(code, cursor), End: clampCursor(code, cursor)}
+	}
 	defer s.mu.Unlock()
 	cursor = clampCursor(code, cursor)
 	start := cursor
@@ -66,8 +71,11 @@ func (s *Session) Complete(code string, cursor int) Completion {
 
 // Inspect describes the identifier under cursor: its kind, type and, for a session value, its
 // current value. It returns "" when there is nothing to say.
+// Like Complete, it answers "" at once while a cell runs.
 func (s *Session) Inspect(code string, cursor int) string {
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		return ""
+	}
 	defer s.mu.Unlock()
 	cursor = clampCursor(code, cursor)
 	start, end := cursor, cursor
