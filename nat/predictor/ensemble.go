@@ -96,9 +96,9 @@ func (e *RBFEnsemble) Fit(X [][]float64, y []float64) error {
 	return err
 }
 
-// fitCV implements cvFitter: fit on all data and return each sample's held-out prediction
-// (median over members of the member fitted without the sample's fold; exact, see
-// rbfCore.heldOut). The feature subsets do not depend on the data, so using the same subsets
+// fitCV implements cvFitter: fit on all data and return, per position of the concatenated
+// folds, the held-out prediction (median over members of the member fitted without that fold;
+// exact, see rbfCore.heldOut). The feature subsets do not depend on the data, so using the same subsets
 // for every fold is an unbiased cross-validation of the ensemble.
 func (e *RBFEnsemble) fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
 	return e.fit(X, y, folds)
@@ -118,9 +118,10 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 	}
 	M := e.opts.Members
 	members := make([]*rbfCore, M)
-	var held []float64 // M x n, NaN where unavailable
+	var held []float64 // M x total fold length, NaN where unavailable
+	total := foldsLen(folds)
 	if folds != nil {
-		held = make([]float64, M*n)
+		held = make([]float64, M*total)
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -137,7 +138,7 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 				cols := e.memberCols(j, n, m, varying)
 				var row []float64
 				if held != nil {
-					row = held[j*n : (j+1)*n]
+					row = held[j*total : (j+1)*total]
 					for i := range row {
 						row[i] = math.NaN()
 					}
@@ -178,19 +179,19 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 	if folds == nil {
 		return nil, nil
 	}
-	out := make([]float64, n)
+	out := make([]float64, total)
 	vals := make([]float64, 0, M)
-	for i := 0; i < n; i++ {
+	for p := 0; p < total; p++ {
 		vals = vals[:0]
 		for j := 0; j < M; j++ {
-			if v := held[j*n+i]; finite(v) {
+			if v := held[j*total+p]; finite(v) {
 				vals = append(vals, v)
 			}
 		}
 		if len(vals) == 0 {
-			return nil, fmt.Errorf("rbf-ensemble: cross-validation: no member could predict sample %d without its fold", i)
+			return nil, fmt.Errorf("rbf-ensemble: cross-validation: no member could predict held-out position %d without its fold", p)
 		}
-		out[i] = median(vals)
+		out[p] = median(vals)
 	}
 	return out, nil
 }

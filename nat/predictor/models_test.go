@@ -367,3 +367,37 @@ func TestSwitchingDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Repeated k-fold scores Folds x Repeats folds; its first repeat is plain k-fold's.
+func TestSwitchingRepeats(t *testing.T) {
+	X, y := randomData(50, 3, 28, smooth)
+	rbf, _ := SpecOf("rbf")
+	trees := Spec{Name: "bagged-trees", New: func(seed uint64) (Predictor, error) {
+		return NewBaggedTrees(TreesOptions{Trees: 10, Seed: seed})
+	}}
+	one, _ := NewSwitching(SwitchingOptions{Folds: 5, Seed: 4, Candidates: []Spec{rbf, trees}})
+	three, _ := NewSwitching(SwitchingOptions{Folds: 5, Seed: 4, Repeats: 3, Candidates: []Spec{rbf, trees}})
+	if err := one.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if err := three.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	for c := range one.Scores() {
+		a, b := one.Scores()[c], three.Scores()[c]
+		if len(a.Tau) != 5 || len(b.Tau) != 15 {
+			t.Fatalf("%s: %d and %d fold scores, want 5 and 15", a.Model, len(a.Tau), len(b.Tau))
+		}
+		for f := range a.Tau {
+			if a.Tau[f] != b.Tau[f] || a.HeldOut[f] != b.HeldOut[f] {
+				t.Fatalf("%s: repeat 0 differs from plain 5-fold at fold %d", a.Model, f)
+			}
+		}
+	}
+	if !strings.Contains(three.Describe(), "3x repeated 5-fold") {
+		t.Errorf("Describe: %s", three.Describe())
+	}
+	if _, err := NewSwitching(SwitchingOptions{Repeats: -1}); err == nil {
+		t.Error("Repeats -1: no error")
+	}
+}

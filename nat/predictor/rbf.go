@@ -76,13 +76,13 @@ func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) 
 	if folds == nil {
 		core.compact()
 	} else {
-		held = make([]float64, len(y))
+		held = make([]float64, foldsLen(folds))
 		core.heldOut(y, folds, ws, held)
 		core.inv = nil
 		core.compact()
-		for i, v := range held {
+		for p, v := range held {
 			if !finite(v) {
-				return nil, fmt.Errorf("rbf: cross-validation: the system without the fold of sample %d is singular", i)
+				return nil, fmt.Errorf("rbf: cross-validation: the system without the fold of held-out position %d is singular", p)
 			}
 		}
 	}
@@ -104,8 +104,9 @@ func (r *RBF) Predict(X [][]float64) ([]float64, error) {
 	return out, checkOutput("rbf", out)
 }
 
-// fitCV implements cvFitter: it fits on all of (X, y) and returns every sample's prediction
-// by the model fitted without its fold, from one factorization (see rbfCore.heldOut).
+// fitCV implements cvFitter: it fits on all of (X, y) and returns, for every position of the
+// concatenated folds, the prediction by the model fitted without that fold, from one
+// factorization (see rbfCore.heldOut).
 func (r *RBF) fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
 	return r.fit(X, y, folds)
 }
@@ -366,8 +367,8 @@ func equalRows(a, b []float64) bool {
 	return true
 }
 
-// heldOut writes into out, for every sample, the prediction of the interpolant fitted without
-// that sample's fold. For a symmetric system A c = b and a held-out block S, the fold model's
+// heldOut writes into out, for every position of the concatenated folds, the prediction of
+// the interpolant fitted without that fold (folds may overlap, e.g. repeated k-fold). For a symmetric system A c = b and a held-out block S, the fold model's
 // residuals are y_S - s_{-S}(x_S) = [(A^-1)_SS]^-1 c_S (Rippa 1999, "An algorithm for selecting
 // a good value for the parameter c in radial basis function interpolation", Adv. Comput. Math.
 // 11:193-210, extended from one point to a block by the Schur complement). This is exact, and
@@ -375,7 +376,10 @@ func equalRows(a, b []float64) bool {
 // singular gets NaN.
 func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64) {
 	N := c.dim
+	at := 0
 	for _, S := range folds {
+		o := out[at : at+len(S)]
+		at += len(S)
 		s := len(S)
 		mat := grow(ws.small, s*s)
 		ws.small = mat
@@ -390,14 +394,14 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		ws.smallPiv = growInt(ws.smallPiv, s)
 		M := blas64.General{Rows: s, Cols: s, Stride: s, Data: mat}
 		if !lapack64.Getrf(M, ws.smallPiv) {
-			for _, i := range S {
-				out[i] = math.NaN()
+			for p := range o {
+				o[p] = math.NaN()
 			}
 			continue
 		}
 		lapack64.Getrs(blas.NoTrans, M, blas64.General{Rows: s, Cols: 1, Stride: 1, Data: rhs}, ws.smallPiv)
 		for p, i := range S {
-			out[i] = y[i] - rhs[p]
+			o[p] = y[i] - rhs[p]
 		}
 	}
 }
@@ -479,4 +483,13 @@ func (c *rbfCore) transposeCenters() {
 			c.centersT[f*n+i] = c.centers[i*k+f]
 		}
 	}
+}
+
+// foldsLen is the total length of the folds.
+func foldsLen(folds [][]int) int {
+	n := 0
+	for _, S := range folds {
+		n += len(S)
+	}
+	return n
 }

@@ -107,6 +107,7 @@ func TestRBFHeldOutEqualsRefit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	at := 0
 	for f, S := range folds {
 		test := map[int]bool{}
 		for _, i := range S {
@@ -129,10 +130,11 @@ func TestRBFHeldOutEqualsRefit(t *testing.T) {
 		}
 		p, _ := fr.Predict(ex)
 		for q, i := range S {
-			if math.Abs(p[q]-held[i]) > 1e-7*(1+math.Abs(p[q])) {
-				t.Fatalf("fold %d sample %d: shortcut %v, refit %v", f, i, held[i], p[q])
+			if math.Abs(p[q]-held[at+q]) > 1e-7*(1+math.Abs(p[q])) {
+				t.Fatalf("fold %d sample %d: shortcut %v, refit %v", f, i, held[at+q], p[q])
 			}
 		}
+		at += len(S)
 	}
 	// And the model is left fitted on all the data.
 	p, _ := r.Predict(X)
@@ -214,12 +216,13 @@ func TestEnsembleDeterministicAcrossWorkersAndProcs(t *testing.T) {
 // hence same feature subsets) without each fold.
 func TestEnsembleHeldOutEqualsRefit(t *testing.T) {
 	X, y := randomData(50, 6, 8, smooth)
-	folds := Folds(len(y), 5, 3)
+	folds := append(repeatFolds(len(y), 5, 3, 0), repeatFolds(len(y), 5, 3, 1)...) // two repeats: overlapping folds
 	e := ensembleFor(t, 40, 2, 11)
 	held, err := e.fitCV(X, y, folds)
 	if err != nil {
 		t.Fatal(err)
 	}
+	at := 0
 	for _, S := range folds {
 		test := map[int]bool{}
 		for _, i := range S {
@@ -241,10 +244,11 @@ func TestEnsembleHeldOutEqualsRefit(t *testing.T) {
 		}
 		p, _ := fe.Predict(ex)
 		for q, i := range S {
-			if math.Abs(p[q]-held[i]) > 1e-6*(1+math.Abs(p[q])) {
-				t.Fatalf("sample %d: shortcut %v, refit %v", i, held[i], p[q])
+			if math.Abs(p[q]-held[at+q]) > 1e-6*(1+math.Abs(p[q])) {
+				t.Fatalf("sample %d: shortcut %v, refit %v", i, held[at+q], p[q])
 			}
 		}
+		at += len(S)
 	}
 }
 

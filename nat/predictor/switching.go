@@ -23,17 +23,24 @@ type SwitchingOptions struct {
 	// Workers is how many folds of one model are fitted at once; default 2. Results do not
 	// depend on it.
 	Workers int
+	// Repeats is how many independent fold assignments to score (repeated k-fold); default 1,
+	// NAT's. Mean and std are then over Folds x Repeats fold scores, which steadies the choice
+	// on small, noisy archives. RBF models reuse one factorization for every repeat, so
+	// repeats cost them little; other models are refitted per fold.
+	Repeats int
 }
 
 // ModelScore is one candidate's cross-validation result.
 type ModelScore struct {
 	Model string
-	// Tau is Kendall's tau-b between held-out predictions and targets, per fold. A fold
-	// where the predictions (or targets) are all equal scores 0: no ranking ability.
+	// Tau is Kendall's tau-b between held-out predictions and targets, per fold (Folds x
+	// Repeats of them, repeat-major). A fold where the predictions (or targets) are all equal
+	// scores 0: no ranking ability.
 	Tau []float64
 	// Mean and Std (population) of Tau; Score = Mean - Std is what is maximised.
 	Mean, Std, Score float64
-	// HeldOut is every sample's prediction by the model fitted without its fold.
+	// HeldOut is every sample's prediction by the model fitted without its fold (in the
+	// first repeat's fold assignment).
 	HeldOut []float64
 	// Err is why the candidate could not be scored (it is then never chosen).
 	Err error
@@ -63,6 +70,12 @@ func NewSwitching(opts SwitchingOptions) (*Switching, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 2
+	}
+	if opts.Repeats == 0 {
+		opts.Repeats = 1
+	}
+	if opts.Repeats < 0 {
+		return nil, fmt.Errorf("adaptive-switching: Repeats must be positive, got %d", opts.Repeats)
 	}
 	if opts.Candidates == nil {
 		opts.Candidates = DefaultPool()
@@ -103,7 +116,11 @@ func (s *Switching) Describe() string {
 		return fmt.Sprintf("adaptive switching over {%s} by %d-fold Kendall tau (unfitted)", strings.Join(names, ", "), s.opts.Folds)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "adaptive switching (%d-fold CV, Kendall tau, argmax mean-std) chose %s:", s.opts.Folds, s.Choice())
+	cv := fmt.Sprintf("%d-fold CV", s.opts.Folds)
+	if s.opts.Repeats > 1 {
+		cv = fmt.Sprintf("%dx repeated %d-fold CV", s.opts.Repeats, s.opts.Folds)
+	}
+	fmt.Fprintf(&b, "adaptive switching (%s, Kendall tau, argmax mean-std) chose %s:", cv, s.Choice())
 	for _, sc := range s.scores {
 		if sc.Err != nil {
 			fmt.Fprintf(&b, " %s failed (%v);", sc.Model, sc.Err)
@@ -116,8 +133,8 @@ func (s *Switching) Describe() string {
 }
 
 // cvFitter is implemented by models that cross-validate more cheaply than by refitting per
-// fold. fitCV leaves the model fitted on all of (X, y) and returns every sample's prediction
-// by the model fitted without that sample's fold.
+// fold. fitCV leaves the model fitted on all of (X, y) and returns, for every position of the
+// concatenated folds (which may overlap), the prediction by the model fitted without that fold.
 type cvFitter interface {
 	fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error)
 }
@@ -125,7 +142,12 @@ type cvFitter interface {
 // Folds splits a seeded permutation of 0..n-1 into k folds whose sizes differ by at most one
 // (numpy.array_split's rule: the first n mod k folds get the extra sample).
 func Folds(n, k int, seed uint64) [][]int {
-	perm := rand.New(rand.NewPCG(seed, 0x666f6c64)).Perm(n)
+	return repeatFolds(n, k, seed, 0)
+}
+
+// repeatFolds is repeat r's fold assignment; repeat 0 is Folds'.
+func repeatFolds(n, k int, seed uint64, r int) [][]int {
+	perm := rand.New(rand.NewPCG(seed, 0x666f6c64+uint64(r))).Perm(n)
 	folds := make([][]int, k)
 	at := 0
 	for f := range folds {
@@ -150,7 +172,10 @@ func (s *Switching) Fit(X [][]float64, y []float64) error {
 		return fmt.Errorf("adaptive-switching: fit: %d samples for %d features: needs more samples than features", n, m)
 	}
 	s.chosen, s.winner = nil, -1
-	folds := Folds(n, s.opts.Folds, s.opts.Seed)
+	var folds [][]int
+	for r := 0; r < s.opts.Repeats; r++ {
+		folds = append(folds, repeatFolds(n, s.opts.Folds, s.opts.Seed, r)...)
+	}
 	s.scores = make([]ModelScore, len(s.opts.Candidates))
 	fitted := make([]Predictor, len(s.opts.Candidates))
 	for c, spec := range s.opts.Candidates {
@@ -163,13 +188,18 @@ func (s *Switching) Fit(X [][]float64, y []float64) error {
 			continue
 		}
 		fitted[c] = model
-		sc.HeldOut = held
+		sc.HeldOut = make([]float64, n)
 		sc.Tau = make([]float64, len(folds))
+		at := 0
 		for f, S := range folds {
-			p, t := make([]float64, len(S)), make([]float64, len(S))
+			p, t := held[at:at+len(S)], make([]float64, len(S))
 			for q, i := range S {
-				p[q], t[q] = held[i], y[i]
+				t[q] = y[i]
+				if f < s.opts.Folds {
+					sc.HeldOut[i] = p[q]
+				}
 			}
+			at += len(S)
 			tau, err := rank.KendallTau(p, t)
 			if errors.Is(err, rank.ErrConstant) {
 				tau = 0
@@ -215,8 +245,9 @@ func (s *Switching) Fit(X [][]float64, y []float64) error {
 	return nil
 }
 
-// crossValidate returns every sample's held-out prediction for one candidate, and the model
-// fitted on all data when the cross-validation produced it for free (else nil).
+// crossValidate returns the held-out predictions for one candidate (aligned with the
+// concatenated folds), and the model fitted on all data when the cross-validation produced it
+// for free (else nil).
 func (s *Switching) crossValidate(spec Spec, X [][]float64, y []float64, folds [][]int) ([]float64, Predictor, error) {
 	model, err := spec.New(s.opts.Seed)
 	if err != nil {
@@ -229,7 +260,11 @@ func (s *Switching) crossValidate(spec Spec, X [][]float64, y []float64, folds [
 		}
 		return held, model, nil
 	}
-	held := make([]float64, len(y))
+	held := make([]float64, foldsLen(folds))
+	offsets := make([]int, len(folds))
+	for f := 1; f < len(folds); f++ {
+		offsets[f] = offsets[f-1] + len(folds[f-1])
+	}
 	errs := make([]error, len(folds))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -242,7 +277,7 @@ func (s *Switching) crossValidate(spec Spec, X [][]float64, y []float64, folds [
 				if f >= len(folds) {
 					return
 				}
-				errs[f] = s.fitFold(spec, X, y, folds[f], held)
+				errs[f] = s.fitFold(spec, X, y, folds[f], held[offsets[f]:offsets[f]+len(folds[f])])
 			}
 		}()
 	}
@@ -256,7 +291,7 @@ func (s *Switching) crossValidate(spec Spec, X [][]float64, y []float64, folds [
 }
 
 // fitFold fits a fresh instance without the samples in test and writes its predictions for
-// them into held.
+// them, in test's order, into held.
 func (s *Switching) fitFold(spec Spec, X [][]float64, y []float64, test []int, held []float64) error {
 	out := make(map[int]bool, len(test))
 	for _, i := range test {
@@ -283,9 +318,7 @@ func (s *Switching) fitFold(spec Spec, X [][]float64, y []float64, test []int, h
 	if err != nil {
 		return err
 	}
-	for q, i := range test {
-		held[i] = p[q]
-	}
+	copy(held, p)
 	return nil
 }
 
