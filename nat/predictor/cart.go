@@ -62,8 +62,10 @@ func NewBaggedTrees(opts TreesOptions) (*BaggedTrees, error) {
 	return &BaggedTrees{opts: opts}, nil
 }
 
+// Name implements Predictor.
 func (b *BaggedTrees) Name() string { return "bagged-trees" }
 
+// Describe implements Predictor: the forest's size and settings.
 func (b *BaggedTrees) Describe() string {
 	if b.trees == nil {
 		return fmt.Sprintf("%d bagged CART regression trees (unfitted)", b.opts.Trees)

@@ -56,8 +56,10 @@ func NewRBFEnsemble(opts RBFEnsembleOptions) (*RBFEnsemble, error) {
 	return &RBFEnsemble{opts: opts}, nil
 }
 
+// Name implements Predictor.
 func (e *RBFEnsemble) Name() string { return "rbf-ensemble" }
 
+// Describe implements Predictor: members kept, mean subset size, dropped and ridged members.
 func (e *RBFEnsemble) Describe() string {
 	if e.members == nil {
 		return fmt.Sprintf("ensemble of %d cubic RBFs on random feature subsets, median (unfitted)", e.opts.Members)

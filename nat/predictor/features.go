@@ -65,9 +65,16 @@ func NewScaled(b Bounds) (*Scaled, error) {
 	return &Scaled{b: b}, nil
 }
 
-func (s *Scaled) Name() string   { return "scaled" }
-func (s *Scaled) Dim() int       { return len(s.b.Lo) }
+// Name implements FeatureMap.
+func (s *Scaled) Name() string { return "scaled" }
+
+// Dim implements FeatureMap: one feature per gene.
+func (s *Scaled) Dim() int { return len(s.b.Lo) }
+
+// Bounds implements FeatureMap.
 func (s *Scaled) Bounds() Bounds { return s.b }
+
+// Map implements FeatureMap.
 func (s *Scaled) Map(g []int, dst []float64) {
 	for i, v := range g {
 		if span := s.b.Hi[i] - s.b.Lo[i]; span > 0 {
@@ -100,9 +107,16 @@ func NewOneHot(b Bounds) (*OneHot, error) {
 	return o, nil
 }
 
-func (o *OneHot) Name() string   { return "onehot" }
-func (o *OneHot) Dim() int       { return o.dim }
+// Name implements FeatureMap.
+func (o *OneHot) Name() string { return "onehot" }
+
+// Dim implements FeatureMap: the sum over genes of their number of values.
+func (o *OneHot) Dim() int { return o.dim }
+
+// Bounds implements FeatureMap.
 func (o *OneHot) Bounds() Bounds { return o.b }
+
+// Map implements FeatureMap.
 func (o *OneHot) Map(g []int, dst []float64) {
 	clear(dst[:o.dim])
 	for i, v := range g {

@@ -21,6 +21,7 @@ const (
 	ConstantTrend
 )
 
+// String is "linear" or "constant".
 func (r Regression) String() string {
 	if r == ConstantTrend {
 		return "constant"
@@ -85,6 +86,7 @@ func NewKriging(opts KrigingOptions) (*Kriging, error) {
 	return &Kriging{opts: opts}, nil
 }
 
+// Name implements Predictor: "kriging", or "kriging-const" with a constant trend.
 func (k *Kriging) Name() string {
 	if k.opts.Regression == ConstantTrend {
 		return "kriging-const"
@@ -92,6 +94,7 @@ func (k *Kriging) Name() string {
 	return "kriging"
 }
 
+// Describe implements Predictor: trend, theta and how it was set, process sigma.
 func (k *Kriging) Describe() string {
 	if k.m == 0 {
 		return fmt.Sprintf("kriging, %s trend, Gaussian correlation (unfitted)", k.opts.Regression)

@@ -80,8 +80,10 @@ func NewMLP(opts MLPOptions) (*MLP, error) {
 	return &MLP{opts: opts}, nil
 }
 
+// Name implements Predictor.
 func (p *MLP) Name() string { return "mlp" }
 
+// Describe implements Predictor: architecture, training settings and final loss.
 func (p *MLP) Describe() string {
 	if p.m == 0 {
 		return fmt.Sprintf("MLP %v ReLU, Adam, %d epochs (unfitted)", p.opts.Hidden, p.opts.Epochs)

@@ -40,8 +40,10 @@ type RBF struct {
 // NewRBF returns an unfitted RBF.
 func NewRBF(opts RBFOptions) *RBF { return &RBF{opts: opts} }
 
+// Name implements Predictor.
 func (r *RBF) Name() string { return "rbf" }
 
+// Describe implements Predictor: centers, features and ridge.
 func (r *RBF) Describe() string {
 	if r.core == nil {
 		return "cubic RBF with linear tail (unfitted)"

@@ -91,6 +91,7 @@ func NewSwitching(opts SwitchingOptions) (*Switching, error) {
 	return &Switching{opts: opts, winner: -1}, nil
 }
 
+// Name implements Predictor.
 func (s *Switching) Name() string { return "adaptive-switching" }
 
 // Choice is the name of the chosen model ("" before Fit).
@@ -107,6 +108,8 @@ func (s *Switching) Chosen() Predictor { return s.chosen }
 // Scores are the candidates' cross-validation results, in candidate order.
 func (s *Switching) Scores() []ModelScore { return s.scores }
 
+// Describe implements Predictor: the choice, every candidate's mean±std fold tau (or why
+// it failed), and the winner's own description.
 func (s *Switching) Describe() string {
 	if s.chosen == nil {
 		names := make([]string, len(s.opts.Candidates))
