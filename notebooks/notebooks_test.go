@@ -115,6 +115,21 @@ type notebook struct {
 	} `json:"metadata"`
 }
 
+// expectations are outputs each notebook must produce (beyond running without error), so that a
+// notebook cannot pass by silently doing less.
+var expectations = map[string][]string{
+	"02-custom-objectives": {
+		"[execute_result text/html] <table>", // results display as tables
+		"lowest energy under 0.5 M parameters:",
+		"subnets fit 15 ms; the largest of them:",
+	},
+	"03-gonb-interop": {
+		"[stream] compiled cell scored 27 candidates",         // printed by the %%gonb cell
+		"[display_data text/html] <b>cheapest candidates</b>", // GoNB display relayed
+		"of 27 candidates fit the budget",                     // DSL state kept across the GoNB cells
+	},
+}
+
 // TestNotebooksExecute runs every notebook in this directory; any failing cell fails the test.
 func TestNotebooksExecute(t *testing.T) {
 	env := setup(t)
@@ -138,12 +153,22 @@ func TestNotebooksExecute(t *testing.T) {
 				t.Errorf("%s: kernelspec %q, want nat", p, nb.Metadata.Kernelspec.Name)
 			}
 			outputs := 0
+			var all strings.Builder
 			for _, c := range nb.Cells {
 				outputs += len(c.Outputs)
 				for _, o := range c.Outputs {
 					if o.OutputType == "error" {
 						t.Errorf("%s: error output %s: %s", p, o.Ename, o.Evalue)
 					}
+					fmt.Fprintf(&all, "[%s] %s\n", o.OutputType, joined(o.Text))
+					for mime, d := range o.Data {
+						fmt.Fprintf(&all, "[%s %s] %s\n", o.OutputType, mime, joined(d))
+					}
+				}
+			}
+			for _, want := range expectations[strings.TrimSuffix(p, ".ipynb")] {
+				if !strings.Contains(all.String(), want) {
+					t.Errorf("%s: no output contains %q; outputs:\n%s", p, want, all.String())
 				}
 			}
 			if outputs == 0 {
