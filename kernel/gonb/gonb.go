@@ -26,7 +26,8 @@ import (
 )
 
 // GoimportsVersion is the version of goimports that this project installs for GoNB (which
-// requires goimports on PATH). It must stay out of the main go.mod: see README.
+// requires goimports on PATH), into GOBIN: it stays out of the main go.mod, where goimports and
+// gopls conflict.
 const GoimportsVersion = "v0.44.0"
 
 // displayLinger is how long the relay keeps listening after GoNB reports a cell idle: GoNB
@@ -37,8 +38,8 @@ const displayLinger = 250 * time.Millisecond
 // Options configure a relay. The zero value finds GoNB by itself.
 type Options struct {
 	// Command starts GoNB without its --kernel flag (which the relay adds). Default: $NAT_GONB
-	// (split on spaces) if set, else "gonb" on PATH, else the binary that `go tool -n gonb` builds
-	// in ModuleDir (GoNB is a tool of this project's go.mod).
+	// (split on spaces) if set, else the GoNB pinned in this project's go.mod (as a tool), built
+	// by `go tool -n gonb` in ModuleDir, else "gonb" on PATH when there is no ModuleDir.
 	Command []string
 	// ModuleDir is a directory of the NAT module, for `go tool`. Default: $NAT_MODULE_DIR, else
 	// the module enclosing the working directory.
@@ -293,20 +294,20 @@ func command(ctx context.Context, opts Options, notify io.Writer) (command, env 
 		}
 		env = setPath(env, dir)
 	}
+	moduleDir := opts.ModuleDir
+	if moduleDir == "" {
+		moduleDir = os.Getenv("NAT_MODULE_DIR")
+	}
 	command = opts.Command
 	if len(command) == 0 {
 		if s := os.Getenv("NAT_GONB"); s != "" {
 			command = strings.Fields(s)
-		} else if p, err := exec.LookPath("gonb"); err == nil {
-			command = []string{p}
+		} else if p, err := exec.LookPath("gonb"); err == nil && moduleDir == "" {
+			command = []string{p} // no checkout to build the pinned GoNB in: use the installed one
 		}
 	}
 	if len(command) > 0 {
 		return command, env, nil
-	}
-	moduleDir := opts.ModuleDir
-	if moduleDir == "" {
-		moduleDir = os.Getenv("NAT_MODULE_DIR")
 	}
 	// `go tool -n gonb` answers at once from the build cache; tell the user when it compiles.
 	slow := time.AfterFunc(2*time.Second, func() {
