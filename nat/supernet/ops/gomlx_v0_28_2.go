@@ -8,6 +8,15 @@ package ops
 // - Pad and Reverse have no gradient either, and their parameters are unexported fields of the
 //   node, so a VJP cannot be registered from outside the package: PadHW pads by Concatenate
 //   instead, and nothing here uses Reverse.
+// - Grouped (depthwise) ConvGeneral is ~100x slower than Depthwise's shifted slices on the Go
+//   backend, and a native NHWC depthwise kernel cannot be added from outside the library:
+//   github.com/gomlx/compute v0.1.2 registers node executors only inside internal/gobackend
+//   (SetNodeExecutor), compute.Function has no custom-call op, and gomlx core/graph cannot wrap a
+//   backend value in a *Node. A native kernel needs an upstream op (a fused depthwise
+//   convolution, or ConvGeneral specialising channelGroupCount == channels); when one exists,
+//   Depthwise becomes a single call and its gradient a pair of them.
+// - Elementwise ops against a broadcast operand, and ReduceSum, run a per-element index iterator
+//   in compute v0.1.2; BroadcastRows and ColumnSums (ops.go) route them through MatMul instead.
 
 import (
 	"sync"

