@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/natgo/nat/nat/moea"
 	"github.com/natgo/nat/nat/moea/operators"
@@ -66,24 +67,8 @@ type NSGA3 struct {
 
 // New validates the options and fills in the defaults.
 func New(opts Options) (*NSGA3, error) {
-	if len(opts.RefDirs) == 0 {
-		return nil, errors.New("nsga3: no reference directions")
-	}
-	m := len(opts.RefDirs[0])
-	for i, w := range opts.RefDirs {
-		if len(w) != m {
-			return nil, fmt.Errorf("nsga3: reference direction %d has %d values, direction 0 has %d", i, len(w), m)
-		}
-		sum := 0.0
-		for _, v := range w {
-			if !(v >= 0) {
-				return nil, fmt.Errorf("nsga3: reference direction %d has a negative or NaN value", i)
-			}
-			sum += v
-		}
-		if sum == 0 {
-			return nil, fmt.Errorf("nsga3: reference direction %d is zero", i)
-		}
+	if err := checkRefDirs(opts.RefDirs); err != nil {
+		return nil, err
 	}
 	if opts.PopSize == 0 {
 		opts.PopSize = (len(opts.RefDirs) + 3) / 4 * 4
@@ -124,7 +109,11 @@ func (a *NSGA3) Setup(run *moea.Run) error {
 	if len(a.opts.RefDirs[0]) != m {
 		return fmt.Errorf("nsga3: reference directions have %d values but the problem has %d objectives", len(a.opts.RefDirs[0]), m)
 	}
-	a.survival = NewSurvival(a.opts.RefDirs)
+	s, err := NewSurvival(a.opts.RefDirs)
+	if err != nil {
+		return err
+	}
+	a.survival = s
 	return nil
 }
 
@@ -158,6 +147,31 @@ func (a *NSGA3) Next(ctx context.Context, run *moea.Run) error {
 	merged = append(append(merged, pop...), off...)
 	run.State.Population = a.survival.Do(run, merged, a.opts.PopSize)
 	run.State.Opt = a.survival.Opt
+	return nil
+}
+
+// checkRefDirs checks that the directions are non-empty rows of equal length with non-negative,
+// not all zero, values.
+func checkRefDirs(dirs [][]float64) error {
+	if len(dirs) == 0 || len(dirs[0]) == 0 {
+		return errors.New("nsga3: no reference directions")
+	}
+	m := len(dirs[0])
+	for i, w := range dirs {
+		if len(w) != m {
+			return fmt.Errorf("nsga3: reference direction %d has %d values, direction 0 has %d", i, len(w), m)
+		}
+		sum := 0.0
+		for _, v := range w {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("nsga3: reference direction %d has a negative, infinite or NaN value", i)
+			}
+			sum += v
+		}
+		if sum == 0 {
+			return fmt.Errorf("nsga3: reference direction %d is zero", i)
+		}
+	}
 	return nil
 }
 

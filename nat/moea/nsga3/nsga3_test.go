@@ -134,7 +134,10 @@ func TestSurvivalOnASmallCase(t *testing.T) {
 		{X: []float64{3}, F: []float64{1, 0}},
 		{X: []float64{4}, F: []float64{1, 1}},
 	}
-	s := NewSurvival(dirs)
+	s, err := NewSurvival(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	run := moea.NewRun(&moea.FuncProblem{Lower: []float64{0}, Upper: []float64{5}, Objectives: 2}, moea.NewRand(1), &moea.State{})
 	out := s.Do(run, pop, 3)
 	got := []float64{}
@@ -220,6 +223,9 @@ func TestOptionErrors(t *testing.T) {
 	}
 	if _, err := New(Options{RefDirs: [][]float64{{0.5, 0.5}, {1}}}); err == nil {
 		t.Error("ragged directions accepted")
+	}
+	if _, err := NewSurvival([][]float64{{0, 0}}); err == nil {
+		t.Error("a zero direction accepted")
 	}
 	alg, _ := New(Options{RefDirs: [][]float64{{0.5, 0.5}, {1, 0}}})
 	prob, _ := problems.New("dtlz2", 3, 12)

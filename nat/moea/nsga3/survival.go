@@ -73,9 +73,14 @@ type Survival struct {
 // It also works on its own, to pick k well-spread individuals from an evaluated population (the
 // "NSGA-III niching" variant of NAT's candidate subset selection):
 //
-//	s := nsga3.NewSurvival(dirs)
+//	s, err := nsga3.NewSurvival(dirs)
 //	picked := s.Do(moea.NewRun(problem, moea.NewRand(seed), &moea.State{}), pop, k)
-func NewSurvival(refDirs [][]float64) *Survival {
+//
+// Every individual given to Do must have len(refDirs[0]) objectives.
+func NewSurvival(refDirs [][]float64) (*Survival, error) {
+	if err := checkRefDirs(refDirs); err != nil {
+		return nil, err
+	}
 	m := len(refDirs[0])
 	s := &Survival{m: m, ideal: make([]float64, m), worst: make([]float64, m)}
 	for i := range s.ideal {
@@ -95,7 +100,7 @@ func NewSurvival(refDirs [][]float64) *Survival {
 		}
 		s.refs[i] = u
 	}
-	return s
+	return s, nil
 }
 
 // Ideal returns the current ideal point (read only).
