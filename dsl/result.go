@@ -17,6 +17,24 @@ type Point struct {
 	Violation float64
 }
 
+// String prints the point's values (sorted by name) and its subnet.
+func (p Point) String() string {
+	names := make([]string, 0, len(p.Values))
+	for n := range p.Values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%.4g ", n, p.Values[n])
+	}
+	if p.Violation > 0 {
+		fmt.Fprintf(&b, "(violates constraints by %.4g) ", p.Violation)
+	}
+	b.WriteString(p.Arch.String())
+	return b.String()
+}
+
 // Result holds evaluated subnets and offers their front, a table and the best under a
 // constraint.
 type Result struct {

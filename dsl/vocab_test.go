@@ -2,6 +2,8 @@ package dsl
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/natgo/nat/nat/cost"
@@ -82,5 +84,32 @@ func TestTopOneIsNotFaked(t *testing.T) {
 	_, err := Top1().Measure(sp, sp.Smallest())
 	if !errors.Is(err, ErrNotBuilt) {
 		t.Fatalf("Top1 measure: %v, want ErrNotBuilt", err)
+	}
+}
+
+func TestEverythingPrints(t *testing.T) {
+	sp := MNISTSpace()
+	exp := Experiment{Name: "p", Space: sp, Data: Dataset("mnist").Limit(100, 10),
+		Objectives: Objectives(Maximize(Top1()), Minimize(MAdds())), Constraints: Constraints(AtMost(Params(), 1e6))}
+	res, err := Evaluate(Experiment{Space: sp, Objectives: Objectives(Minimize(MAdds()))}, sp.Smallest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{sp, "space nat-mnist: 5 stages"},
+		{exp.Objectives, "maximize top1, minimize madds"},
+		{exp.Constraints, "params <= 1M"},
+		{exp.Data, "dataset mnist (first 100 train, 10 test)"},
+		{exp, "experiment p"},
+		{res, "1 subnets, 1 on the front"},
+		{res.Points[0], fmt.Sprintf("madds=%.4g %v", float64(sp.Costs(sp.Smallest()).MAdds), sp.Smallest())},
+		{Measured("cpu"), "target cpu: measured"},
+	} {
+		if got := c.v.String(); !strings.Contains(got, c.want) {
+			t.Errorf("%T prints %q, want it to contain %q", c.v, got, c.want)
+		}
 	}
 }

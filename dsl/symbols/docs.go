@@ -54,6 +54,7 @@ var Docs = map[string]string{
 	"github.com/natgo/nat/dsl.Objectives":                           "Objectives collects the objectives of an experiment and checks them: at least one, and no\nmetric twice.",
 	"github.com/natgo/nat/dsl.Params":                               "Params counts trainable parameters.",
 	"github.com/natgo/nat/dsl.Point":                                "Point is one evaluated subnet: its metric values by metric name, and how far it is outside\nthe constraints (0: feasible).",
+	"github.com/natgo/nat/dsl.Point.String":                         "String prints the point's values (sorted by name) and its subnet.",
 	"github.com/natgo/nat/dsl.PredictorSettings":                    "PredictorSettings choose the accuracy predictor (surrogate).",
 	"github.com/natgo/nat/dsl.Preset":                               "Preset returns a published search space by name: \"nat-imagenet\" (NAT's OFA MobileNetV3 space)\nor \"nat-mnist\" (the same structure sized for 28x28 digits).",
 	"github.com/natgo/nat/dsl.ReLU":                                 "The activations a stage may use.",
