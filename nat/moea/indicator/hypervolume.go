@@ -19,6 +19,12 @@ import (
 // TEVC 2012), which sums exclusive contributions over slices of the last objective and recurses
 // on limit sets down to the 3-D sweep. Written here because no maintained Go library computes
 // exact hypervolumes.
+//
+// Cost: the exact hypervolume is #P-hard in the number of objectives, and WFG's time grows
+// steeply with it. Measured here: 210 points of the 5-objective DTLZ2 front in about 3 ms, 500
+// random front points in 5 objectives in about 0.2 s, 100 in 8 objectives in about 3 s; 100 in
+// 12 objectives did not finish in 100 s. For many objectives (NAT's 12-objective searches) use
+// IGD or IGD+ against a reference set instead.
 func Hypervolume(points [][]float64, ref []float64) (float64, error) {
 	m := len(ref)
 	if m == 0 {

@@ -52,7 +52,9 @@ func (a Any) Done(s *moea.State) bool {
 // (relative to the hypervolume Window generations earlier) over the last Window generations.
 // A fixed reference point keeps successive values comparable; choose one that every sensible
 // solution dominates (for NAT e.g. 1.01 x the worst of the initial archive). The value resets
-// itself when the generation count does not increase (a new run).
+// itself when the generation count does not increase (a new run). It computes an exact
+// hypervolume every generation, which is cheap up to about 5 objectives and impractical beyond
+// about 8 (see indicator.Hypervolume).
 type HypervolumeStagnation struct {
 	Ref    []float64
 	Window int     // generations to look back (default 10)
