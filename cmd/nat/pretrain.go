@@ -90,9 +90,10 @@ func runPretrain(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.Stderr, "supernet %s w%g: %d parameters; dataset %s: %d train, %d test\n", sp.Name, *width, tr, *dataset, train.N, test.N)
 	start := time.Now()
 	err = supernet.Pretrain(ctx, net, train, supernet.PretrainOptions{
-		Phases: supernet.DefaultPhases(*scale),
-		Train:  supernet.TrainOptions{BatchSize: *batch, LR: *lr, Distill: *distill, Seed: *seed},
-		Dir:    *out,
+		Phases:             supernet.DefaultPhases(*scale),
+		Train:              supernet.TrainOptions{BatchSize: *batch, LR: *lr, Distill: *distill, Seed: *seed},
+		Dir:                *out,
+		DropOptimizerAtEnd: true,
 		Log: func(format string, a ...any) {
 			fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(format, a...))
 		},

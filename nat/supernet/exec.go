@@ -102,6 +102,7 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 		mode = bnRunning
 	}
 	names := usedParams(plan, mode, n.storedKernel, n.Space.Kernels)
+	studentNames := names
 	var teacherPlan space.Plan
 	if kind == kindTrain && tc.distill > 0 {
 		largest := n.Space.Largest()
@@ -115,7 +116,9 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 	}
 	c := &compiled{names: names, dropout: kind == kindTrain && tc.dropout}
 	if kind == kindTrain {
-		for _, nm := range names {
+		// Only the student learns: the teacher's outputs are under StopGradient, and a parameter
+		// that only the teacher reads must not move (weight decay, momentum).
+		for _, nm := range studentNames {
 			if p, _ := n.params.get(nm); p != nil && !p.Stat {
 				c.gradNames = append(c.gradNames, nm)
 			}

@@ -33,6 +33,9 @@ type PretrainOptions struct {
 	// (supernet.bin, atomically) and progress.json; a rerun with the same Dir resumes there.
 	Dir             string
 	CheckpointEvery int // default 10
+	// DropOptimizerAtEnd saves the finished supernet without momentum buffers (half the size;
+	// what a shipped checkpoint needs).
+	DropOptimizerAtEnd bool
 	// Log, when set, receives one line per progress report and per phase.
 	Log func(format string, args ...any)
 }
@@ -125,7 +128,7 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 			}
 			state.PhaseStep += chunk
 			if opt.Dir != "" {
-				if err := saveProgress(net, opt.Dir, state); err != nil {
+				if err := saveProgress(net, opt.Dir, state, SaveOptions{}); err != nil {
 					return err
 				}
 			}
@@ -134,7 +137,7 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 	}
 	state.Done = true
 	if opt.Dir != "" {
-		return saveProgress(net, opt.Dir, state)
+		return saveProgress(net, opt.Dir, state, SaveOptions{WithoutOptimizer: opt.DropOptimizerAtEnd})
 	}
 	return nil
 }
@@ -142,8 +145,8 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 // CheckpointFile is the supernet file Pretrain writes in its directory.
 const CheckpointFile = "supernet.bin"
 
-func saveProgress(net *Supernet, dir string, st PretrainState) error {
-	if err := net.Save(filepath.Join(dir, CheckpointFile), SaveOptions{}); err != nil {
+func saveProgress(net *Supernet, dir string, st PretrainState, so SaveOptions) error {
+	if err := net.Save(filepath.Join(dir, CheckpointFile), so); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
