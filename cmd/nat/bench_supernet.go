@@ -53,6 +53,14 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 			r.NewArchTrainMs, r.NewArchInferMs, opt1(r.TorchTrain), opt1(r.TorchInfer), opt2(r.RatioTrain), opt2(r.RatioInfer))
 	}
 	tw.Flush()
+	fmt.Fprintln(e.Stdout, "\nper CPU-second of each process (robust to load from other processes):")
+	tw = tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "subnet\ttrain img/cpu-s\tinfer img/cpu-s\tnew-arch train cpu-ms\tnew-arch infer cpu-ms\ttorch train\ttorch infer\tratio train\tratio infer\t")
+	for _, r := range res.Rows {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", r.Name, r.TrainImgPerCPUSec, r.InferImgPerCPUSec,
+			r.NewArchTrainCPUms, r.NewArchInferCPUms, opt1(r.TorchTrainCPU), opt1(r.TorchInferCPU), opt2(r.RatioTrainCPU), opt2(r.RatioInferCPU))
+	}
+	tw.Flush()
 	fmt.Fprintf(e.Stdout, "peak RSS %.0f MB (whole process)\n", res.PeakRSSMB)
 	for _, r := range res.Rows {
 		fmt.Fprintf(e.Stdout, "%-8s %s\n", r.Name, r.Arch)

@@ -43,10 +43,20 @@ type BenchRow struct {
 	// architecture (graph build and compile), measured as first call minus a steady call.
 	NewArchTrainMs float64 `json:"new_arch_train_ms"`
 	NewArchInferMs float64 `json:"new_arch_infer_ms"`
-	TorchTrain     float64 `json:"torch_train_img_per_s,omitempty"`
-	TorchInfer     float64 `json:"torch_infer_img_per_s,omitempty"`
-	RatioTrain     float64 `json:"ratio_train,omitempty"` // GoMLX / PyTorch
-	RatioInfer     float64 `json:"ratio_infer,omitempty"`
+	// The same per CPU-second of this process (user+system), which load from other processes on
+	// a shared machine does not distort the way it distorts wall-clock rates.
+	TrainImgPerCPUSec float64 `json:"train_img_per_cpu_s"`
+	InferImgPerCPUSec float64 `json:"infer_img_per_cpu_s"`
+	NewArchTrainCPUms float64 `json:"new_arch_train_cpu_ms"`
+	NewArchInferCPUms float64 `json:"new_arch_infer_cpu_ms"`
+	TorchTrainCPU     float64 `json:"torch_train_img_per_cpu_s,omitempty"`
+	TorchInferCPU     float64 `json:"torch_infer_img_per_cpu_s,omitempty"`
+	RatioTrainCPU     float64 `json:"ratio_train_cpu,omitempty"`
+	RatioInferCPU     float64 `json:"ratio_infer_cpu,omitempty"`
+	TorchTrain        float64 `json:"torch_train_img_per_s,omitempty"`
+	TorchInfer        float64 `json:"torch_infer_img_per_s,omitempty"`
+	RatioTrain        float64 `json:"ratio_train,omitempty"` // GoMLX / PyTorch
+	RatioInfer        float64 `json:"ratio_infer,omitempty"`
 }
 
 // BenchResult is what Bench measured.
@@ -108,37 +118,44 @@ func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult,
 		plans = append(plans, plan)
 		row := BenchRow{Name: s.name, Arch: a}
 		// Training: one warm-up step (compiles), then timed steps.
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		if _, err := net.Train(ctx, Fixed(a), ds, TrainOptions{Steps: 1, BatchSize: opt.TrainBatch}); err != nil {
 			return res, err
 		}
-		first := time.Since(t0)
+		first, firstCPU := time.Since(t0), cpuTime()-c0
+		c0 = cpuTime()
 		tr, err := net.Train(ctx, Fixed(a), ds, TrainOptions{Steps: opt.TrainSteps, BatchSize: opt.TrainBatch})
 		if err != nil {
 			return res, err
 		}
+		stepsCPU := cpuTime() - c0
 		row.TrainImgPerSec = tr.ImagesPerSec
+		row.TrainImgPerCPUSec = float64(tr.Images) / stepsCPU.Seconds()
 		row.NewArchTrainMs = ms(first - tr.Elapsed/time.Duration(opt.TrainSteps))
+		row.NewArchTrainCPUms = ms(firstCPU - stepsCPU/time.Duration(opt.TrainSteps))
 		// Inference.
 		img := make([]float32, opt.InferBatch*a.Resolution*a.Resolution*sp.InChannels)
 		rng := rand.New(rand.NewPCG(3, 4))
 		for i := range img {
 			img[i] = float32(rng.NormFloat64())
 		}
-		t0 = time.Now()
+		t0, c0 = time.Now(), cpuTime()
 		if _, err := net.Logits(a, img, opt.InferBatch); err != nil {
 			return res, err
 		}
-		first = time.Since(t0)
-		t0 = time.Now()
+		first, firstCPU = time.Since(t0), cpuTime()-c0
+		t0, c0 = time.Now(), cpuTime()
 		for i := 0; i < opt.InferRuns; i++ {
 			if _, err := net.Logits(a, img, opt.InferBatch); err != nil {
 				return res, err
 			}
 		}
 		steady := time.Since(t0) / time.Duration(opt.InferRuns)
+		steadyCPU := (cpuTime() - c0) / time.Duration(opt.InferRuns)
 		row.InferImgPerSec = float64(opt.InferBatch) / steady.Seconds()
+		row.InferImgPerCPUSec = float64(opt.InferBatch) / steadyCPU.Seconds()
 		row.NewArchInferMs = ms(first - steady)
+		row.NewArchInferCPUms = ms(firstCPU - steadyCPU)
 		logf("%-8s %s: train %.1f img/s, inference %.1f img/s", s.name, a, row.TrainImgPerSec, row.InferImgPerSec)
 		res.Rows = append(res.Rows, row)
 	}
@@ -161,6 +178,10 @@ func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult,
 		r := &res.Rows[i]
 		r.TorchTrain, r.TorchInfer = torch[i].TrainIPS, torch[i].InferIPS
 		r.RatioTrain, r.RatioInfer = r.TrainImgPerSec/r.TorchTrain, r.InferImgPerSec/r.TorchInfer
+		r.TorchTrainCPU, r.TorchInferCPU = torch[i].TrainCPU, torch[i].InferCPU
+		if r.TorchTrainCPU > 0 && r.TorchInferCPU > 0 {
+			r.RatioTrainCPU, r.RatioInferCPU = r.TrainImgPerCPUSec/r.TorchTrainCPU, r.InferImgPerCPUSec/r.TorchInferCPU
+		}
 	}
 	return res, nil
 }
@@ -170,6 +191,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type torchResult struct {
 	TrainIPS float64 `json:"train_ips"`
 	InferIPS float64 `json:"infer_ips"`
+	TrainCPU float64 `json:"train_ips_cpu"`
+	InferCPU float64 `json:"infer_ips_cpu"`
+}
+
+// cpuTime is this process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runTorch runs torchbench.py on the plans.

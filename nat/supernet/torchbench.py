@@ -72,19 +72,21 @@ def main():
             loss.backward()
             opt.step()
         step()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(cfg["train_steps"]):
             step()
         train_ips = cfg["train_batch"] * cfg["train_steps"] / (time.perf_counter() - t0)
+        train_cpu = cfg["train_batch"] * cfg["train_steps"] / (time.process_time() - c0)
         net.eval()
         xi = torch.randn(cfg["infer_batch"], c, r, r)
         with torch.no_grad():
             net(xi)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(cfg["infer_runs"]):
                 net(xi)
             infer_ips = cfg["infer_batch"] * cfg["infer_runs"] / (time.perf_counter() - t0)
-        out.append({"train_ips": train_ips, "infer_ips": infer_ips})
+            infer_cpu = cfg["infer_batch"] * cfg["infer_runs"] / (time.process_time() - c0)
+        out.append({"train_ips": train_ips, "infer_ips": infer_ips, "train_ips_cpu": train_cpu, "infer_ips_cpu": infer_cpu})
     print(json.dumps({"version": torch.__version__, "results": out}))
 
 main()
