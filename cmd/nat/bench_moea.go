@@ -11,6 +11,7 @@ import (
 
 	"github.com/natgo/nat/nat/moea"
 	"github.com/natgo/nat/nat/moea/indicator"
+	"github.com/natgo/nat/nat/moea/nsga2"
 	"github.com/natgo/nat/nat/moea/nsga3"
 	"github.com/natgo/nat/nat/moea/problems"
 	"github.com/natgo/nat/nat/moea/refdirs"
@@ -23,6 +24,7 @@ type moeaBenchResult struct {
 	HV                 float64   `json:"hv"`
 	MsPerGeneration    float64   `json:"ms_per_generation"`
 	CPUMsPerGeneration float64   `json:"cpu_ms_per_generation"`
+	Algorithm          string    `json:"algorithm"`
 	Problem            string    `json:"problem"`
 	Objectives         int       `json:"objectives"`
 	Variables          int       `json:"variables"`
@@ -35,7 +37,8 @@ type moeaBenchResult struct {
 	FrontPoints        int       `json:"front_points"`
 }
 
-// runBenchMOEA is `nat bench moea`: NSGA-III with pymoo's settings on a test problem, reporting
+// runBenchMOEA is `nat bench moea`: NSGA-III (or, for two objectives, NSGA-II) with pymoo's
+// settings on a test problem, reporting
 // IGD against the true front at the reference directions, the hypervolume, and the time per
 // generation. --generations counts as pymoo's n_gen does (the initial population is generation
 // 1), so the numbers compare with ../shared/reference/moea-reference.md.
@@ -49,6 +52,7 @@ func runBenchMOEA(ctx context.Context, e *env, args []string) error {
 	gens := fs.Int("generations", 250, "generations, counted as pymoo's n_gen (initial population included)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	hvRef := fs.Float64("hv-ref", 0, "hypervolume reference value for every objective (0: 0.6 for DTLZ1, 1.1 otherwise)")
+	algName := fs.String("algorithm", "nsga3", "nsga3, or nsga2 (two objectives; pymoo's NSGA-II defaults, population --pop or 100)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,9 +84,30 @@ func runBenchMOEA(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench moea: %w", err)
 	}
-	alg, err := nsga3.New(nsga3.Options{RefDirs: dirs, PopSize: *pop})
-	if err != nil {
-		return fmt.Errorf("bench moea: %w", err)
+	var alg moea.Algorithm
+	popSize := 0
+	switch strings.ToLower(*algName) {
+	case "nsga3":
+		a, err := nsga3.New(nsga3.Options{RefDirs: dirs, PopSize: *pop})
+		if err != nil {
+			return fmt.Errorf("bench moea: %w", err)
+		}
+		alg, popSize = a, a.Options().PopSize
+	case "nsga2":
+		if *m != 2 {
+			return fmt.Errorf("bench moea: nsga2 is for two objectives, got %d (use nsga3)", *m)
+		}
+		popSize = *pop
+		if popSize == 0 {
+			popSize = 100
+		}
+		a, err := nsga2.New(nsga2.Options{PopSize: popSize})
+		if err != nil {
+			return fmt.Errorf("bench moea: %w", err)
+		}
+		alg = a
+	default:
+		return fmt.Errorf("bench moea: unknown --algorithm %q (want nsga3 or nsga2)", *algName)
 	}
 	cpu0 := processCPU()
 	res, err := moea.Minimize(ctx, prob, alg, termination.Generations(*gens-1), *seed)
@@ -119,7 +144,7 @@ func runBenchMOEA(ctx context.Context, e *env, args []string) error {
 		IGD: igd, HV: hv,
 		MsPerGeneration:    float64(res.Elapsed) / float64(time.Millisecond) / float64(*gens),
 		CPUMsPerGeneration: float64(cpu) / float64(time.Millisecond) / float64(*gens),
-		Problem:            pname, Objectives: *m, Variables: len(lower), Pop: alg.Options().PopSize,
+		Algorithm:          strings.ToLower(*algName), Problem: pname, Objectives: *m, Variables: len(lower), Pop: popSize,
 		Directions: len(dirs), Generations: *gens, Evaluations: res.Evaluations, Seed: *seed,
 		HVReference: ref, FrontPoints: len(F),
 	}
@@ -127,8 +152,8 @@ func runBenchMOEA(ctx context.Context, e *env, args []string) error {
 		enc := json.NewEncoder(e.Stdout)
 		return enc.Encode(out)
 	}
-	_, err = fmt.Fprintf(e.Stdout, "%s M=%d n=%d pop=%d dirs=%d generations=%d seed=%d: IGD %.3e  HV %.6f (reference %g)  %.3f ms/generation (%.3f ms CPU)\n",
-		out.Problem, out.Objectives, out.Variables, out.Pop, out.Directions, out.Generations, out.Seed,
+	_, err = fmt.Fprintf(e.Stdout, "%s %s M=%d n=%d pop=%d dirs=%d generations=%d seed=%d: IGD %.3e  HV %.6f (reference %g)  %.3f ms/generation (%.3f ms CPU)\n",
+		out.Algorithm, out.Problem, out.Objectives, out.Variables, out.Pop, out.Directions, out.Generations, out.Seed,
 		out.IGD, out.HV, ref[0], out.MsPerGeneration, out.CPUMsPerGeneration)
 	return err
 }

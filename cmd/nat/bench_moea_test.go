@@ -38,7 +38,14 @@ func TestBenchMOEAReadableAndErrors(t *testing.T) {
 	if err := runBenchMOEA(context.Background(), e, []string{"--problem", "zdt1", "--generations", "5"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "zdt1 M=2 n=30") || !strings.Contains(out.String(), "IGD") {
+	if !strings.HasPrefix(out.String(), "nsga3 zdt1 M=2 n=30") || !strings.Contains(out.String(), "IGD") {
+		t.Errorf("readable line %q", out.String())
+	}
+	out.Reset()
+	if err := runBenchMOEA(context.Background(), e, []string{"--problem", "zdt2", "--algorithm", "nsga2", "--generations", "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "nsga2 zdt2 M=2 n=30 pop=100") {
 		t.Errorf("readable line %q", out.String())
 	}
 	for _, args := range [][]string{
@@ -46,6 +53,8 @@ func TestBenchMOEAReadableAndErrors(t *testing.T) {
 		{"--problem", "zdt2", "--objectives", "3"},
 		{"--generations", "0"},
 		{"--problem", "dtlz2", "--objectives", "3", "--variables", "2"},
+		{"--problem", "dtlz2", "--algorithm", "nsga2"},
+		{"--algorithm", "moead"},
 	} {
 		if err := runBenchMOEA(context.Background(), e, args); err == nil {
 			t.Errorf("%v accepted", args)
