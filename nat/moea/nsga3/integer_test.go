@@ -28,11 +28,15 @@ func TestIntegerSearchFindsTheFront(t *testing.T) {
 		if seeded {
 			name = "archive with both ends"
 		}
-		t.Run(name, func(t *testing.T) { integerSearch(t, seeded) })
+		t.Run(name, func(t *testing.T) {
+			integerSearch(t, seeded, 200, operators.TwoPointCrossover{Prob: 0.9}, operators.IntegerPolynomialMutation{Eta: 1})
+		})
 	}
 }
 
-func integerSearch(t *testing.T, seededEnds bool) {
+// integerSearch runs the search with NAT's operators (or others, for experiments) and checks
+// the answer against the known front.
+func integerSearch(t *testing.T, seededEnds bool, gens int, xover operators.Crossover, mut operators.Mutation) {
 	const genes, top = 22, 9
 	scale := [2]float64{genes * top, genes * top * top}
 	lower, upper := make([]int, genes), make([]int, genes)
@@ -75,13 +79,13 @@ func integerSearch(t *testing.T, seededEnds bool) {
 		initial = [][]float64{smallest, largest}
 	}
 	alg, err := New(Options{RefDirs: dirs, PopSize: 100, Initial: initial,
-		Crossover: xoverForTest,
-		Mutation:  mutForTest,
+		Crossover: xover,
+		Mutation:  mut,
 		Sampling:  operators.IntegerSampling{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := moea.Minimize(context.Background(), prob, alg, termination.Generations(gensForTest), 1)
+	res, err := moea.Minimize(context.Background(), prob, alg, termination.Generations(gens), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func integerSearch(t *testing.T, seededEnds bool) {
 			}
 		}
 	}
-	if batches != gensForTest+1 {
+	if batches != gens+1 {
 		t.Errorf("%d batch evaluations, want one per generation (101)", batches)
 	}
 	// Convergence: the excess of each answer's second objective over the front's at its gene
@@ -105,9 +109,9 @@ func integerSearch(t *testing.T, seededEnds bool) {
 	}
 	excess /= float64(len(res.Opt))
 	// The same number of evaluations spent on uniform random genomes, for scale.
-	randomPop := make([][]float64, 0, (gensForTest+1)*100)
+	randomPop := make([][]float64, 0, (gens+1)*100)
 	r := moea.NewRand(1)
-	for i := 0; i < (gensForTest+1)*100; i++ {
+	for i := 0; i < (gens+1)*100; i++ {
 		s, d := 0, 0
 		for j := 0; j < genes; j++ {
 			v := r.IntN(top + 1)
@@ -136,10 +140,3 @@ func integerSearch(t *testing.T, seededEnds bool) {
 		t.Errorf("with both ends in the initial population: span %.2f..%.2f, IGD %.4f; want 0..1 and < 0.015", lo, hi, igd)
 	}
 }
-
-// gensForTest and the operators are variables so that an experiment can vary them; the test
-// uses NAT's choices.
-var gensForTest = 200
-
-var xoverForTest operators.Crossover = operators.TwoPointCrossover{Prob: 0.9}
-var mutForTest operators.Mutation = operators.IntegerPolynomialMutation{Eta: 1}
