@@ -105,9 +105,10 @@ type runner struct {
 	ideal, nadir []float64 // minimised objectives' normalisation for the hypervolume (from iteration 0)
 	stats        []archive.IterationStats
 
-	start     time.Time
-	iterTimes []time.Duration
-	cur       Progress
+	start      time.Time
+	iterTimes  []time.Duration
+	cur        Progress
+	phaseStart time.Time
 }
 
 // exact is what is known about a subnet without measuring it.
@@ -415,6 +416,13 @@ func (r *runner) progress(p Progress) {
 			left++
 		}
 		p.ETA = sum / time.Duration(n) * time.Duration(max(left, 0))
+	}
+	if p.Phase != r.cur.Phase || p.Iteration != r.cur.Iteration {
+		r.phaseStart = time.Now()
+	}
+	if p.Done > 0 && p.Total > p.Done {
+		per := time.Since(r.phaseStart) / time.Duration(p.Done)
+		p.PhaseETA = per * time.Duration(p.Total-p.Done)
 	}
 	r.cur = p
 	if r.opt.Progress != nil {

@@ -1,10 +1,12 @@
 package transfer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/natgo/nat/nat/cost"
+	"github.com/natgo/nat/nat/hardware"
 	"github.com/natgo/nat/nat/space"
 )
 
@@ -132,4 +134,30 @@ func exactObjective(o Objective, archs []space.Arch, costs []cost.Costs) ([]floa
 		return out, nil
 	}
 	return nil, fmt.Errorf("objective %q (%s) is not computed exactly", o.Name, o.Kind)
+}
+
+// Hardware is the value of a subnet on a hardware target (nat/hardware): latency in
+// milliseconds from a lookup table, or the target's other metric. The objective is named
+// "<metric>_<unit>" (e.g. "latency_ms") and records the target's name.
+func Hardware(sp *space.Space, t *hardware.Target) Objective {
+	name := string(t.Metric)
+	if u := t.Metric.Unit(); u != "" {
+		name += "_" + u
+	}
+	return Objective{Name: name, Kind: KindLatency, Unit: t.Metric.Unit(), Target: t.Name,
+		Batch: func(archs []space.Arch) ([]float64, error) {
+			out := make([]float64, len(archs))
+			for i, a := range archs {
+				p, err := sp.Plan(a)
+				if err != nil {
+					return nil, err
+				}
+				v, err := t.Estimator.Estimate(context.Background(), p)
+				if err != nil {
+					return nil, fmt.Errorf("target %s: subnet %s: %w", t.Name, a, err)
+				}
+				out[i] = v
+			}
+			return out, nil
+		}}
 }

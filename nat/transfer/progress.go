@@ -31,8 +31,9 @@ type Progress struct {
 	// Done and Total count the work of the phase (subnets measured, steps trained, generations).
 	Done, Total int
 	// Elapsed is the time since Run started; ETA estimates the time left from the mean duration
-	// of the iterations this process has completed (0 until one has).
-	Elapsed, ETA time.Duration
+	// of the iterations this process has completed (0 until one has). PhaseETA estimates the
+	// time left in the current phase from its rate so far (0 when unknown).
+	Elapsed, ETA, PhaseETA time.Duration
 	// Stats and Front (the archive's non-dominated rows) are set when Phase is PhaseDone.
 	Stats *archive.IterationStats
 	Front []archive.Row
