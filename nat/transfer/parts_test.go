@@ -105,14 +105,18 @@ func TestExperimentValidationNamesTheField(t *testing.T) {
 		{"no space", func(e *transfer.Experiment) { e.Space = nil }, "Space"},
 		{"no dir", func(e *transfer.Experiment) { e.OutDir = "" }, "OutDir"},
 		{"no top1", func(e *transfer.Experiment) { e.Objectives = []transfer.Objective{transfer.MAdds(), transfer.Params()} }, "top-1"},
-		{"dup", func(e *transfer.Experiment) { e.Objectives = []transfer.Objective{transfer.Top1(), transfer.MAdds(), transfer.MAdds()} }, "twice"},
+		{"dup", func(e *transfer.Experiment) {
+			e.Objectives = []transfer.Objective{transfer.Top1(), transfer.MAdds(), transfer.MAdds()}
+		}, "twice"},
 		{"custom without func", func(e *transfer.Experiment) {
 			e.Objectives = []transfer.Objective{transfer.Top1(), {Name: "x", Kind: transfer.KindCustom}}
 		}, "no function"},
 		{"bad constraint", func(e *transfer.Experiment) {
 			e.Constraints = []transfer.Constraint{{Objective: "latency", Op: "<=", Value: 1}}
 		}, "constraint 0"},
-		{"bad op", func(e *transfer.Experiment) { e.Constraints = []transfer.Constraint{{Objective: "madds", Op: "<", Value: 1}} }, "op"},
+		{"bad op", func(e *transfer.Experiment) {
+			e.Constraints = []transfer.Constraint{{Objective: "madds", Op: "<", Value: 1}}
+		}, "op"},
 		{"sampling", func(e *transfer.Experiment) { e.Sampling = "best" }, "Sampling"},
 		{"reevaluate", func(e *transfer.Experiment) { e.Reevaluate = "some" }, "Reevaluate"},
 		{"fraction", func(e *transfer.Experiment) { e.BestFraction = 1.5 }, "BestFraction"},
