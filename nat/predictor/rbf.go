@@ -48,8 +48,8 @@ func (r *RBF) Describe() string {
 	if r.core == nil {
 		return "cubic RBF with linear tail (unfitted)"
 	}
-	return fmt.Sprintf("cubic RBF with linear tail: %d centers, %d of %d features, ridge %.3g",
-		r.core.n, r.core.k, r.m, r.core.ridge)
+	return fmt.Sprintf("cubic RBF with linear tail: %d centers, %d of %d features (%d independent in the tail), ridge %.3g",
+		r.core.n, r.core.k, r.m, r.core.tailN, r.core.ridge)
 }
 
 // Fit interpolates (X, y). With fewer samples than features the linear tail keeps only as
@@ -123,6 +123,7 @@ type rbfCore struct {
 	centersT []float64
 	lambda   []float64 // n kernel weights
 	tail     []float64 // k+1: constant, then one coefficient per column
+	tailN    int       // features in the tail (the others are affinely dependent: coefficient 0)
 	ridge    float64
 	ridged   bool // repeated centers possible: compact merges them after any cross-validation
 	// inv is the inverse of the saddle-point matrix's data block, kept only while
@@ -287,6 +288,7 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		return nil, fmt.Errorf("%w: backward error %.2g", errSingular, be)
 	}
 	c.lambda = append([]float64(nil), rhs[:n]...)
+	c.tailN = t
 	c.tail = make([]float64, k+1)
 	c.tail[0] = rhs[n]
 	for q, f := range tailF {
