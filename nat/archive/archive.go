@@ -31,7 +31,8 @@
 //	                                                "reevaluation" (measured again with this iteration's
 //	                                                adapted weights), "carried" (not measured again: its
 //	                                                top1 is from an earlier iteration, under a cheaper
-//	                                                re-evaluation policy)
+//	                                                re-evaluation policy), "random" (a random-search
+//	                                                baseline's subnet)
 //	first_iteration    int32                        the iteration the subnet entered the archive
 //	genome             string                       NAT's encoding as written by space.Format ("08011001440551052208877")
 //	genes              list<int32>                  the same genome, one integer per gene
@@ -79,6 +80,7 @@ const (
 	ReasonCandidate    = "candidate"
 	ReasonReevaluation = "reevaluation"
 	ReasonCarried      = "carried"
+	ReasonRandom       = "random" // a random-search baseline's subnet (nat/transfer.RandomSearch)
 )
 
 // Objective is one named objective value of a row, in natural units and sense.

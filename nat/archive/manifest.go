@@ -20,6 +20,8 @@ const ManifestName = "manifest.json"
 type Manifest struct {
 	RunID   string    `json:"run_id"`
 	Created time.Time `json:"created"`
+	// Kind is "nat" for the transfer loop, "random-search" for the random baseline.
+	Kind string `json:"kind"`
 	// Experiment is the experiment as JSON (nat/transfer.Experiment).
 	Experiment json.RawMessage `json:"experiment"`
 	// Objectives names the experiment's objectives in archive order.

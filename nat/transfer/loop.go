@@ -109,6 +109,8 @@ type runner struct {
 	iterTimes  []time.Duration
 	cur        Progress
 	phaseStart time.Time
+	// noCheckpoints skips saving the supernet (baselines that never change it).
+	noCheckpoints bool
 }
 
 // exact is what is known about a subnet without measuring it.
@@ -154,6 +156,7 @@ const (
 	seedSearch
 	seedTopUp
 	seedAdapt
+	seedRandomSearch
 )
 
 // seedFor derives the seed of one phase of one iteration from the experiment's seed.
@@ -240,13 +243,16 @@ func (r *runner) openRun() (int, error) {
 			return 0, fmt.Errorf("transfer: %s has archive files but no %s: not resuming a run of unknown origin", dir, archive.ManifestName)
 		}
 		m = &archive.Manifest{
-			RunID: r.runID, Created: time.Now().UTC(), Experiment: expJSON, Objectives: r.exp.objectiveNames(),
+			RunID: r.runID, Created: time.Now().UTC(), Kind: r.kind(), Experiment: expJSON, Objectives: r.exp.objectiveNames(),
 			Seed: r.exp.Seed, Backend: r.net.Describe(), Versions: archive.CurrentVersions(),
 		}
 		return -1, archive.WriteManifest(dir, m)
 	}
 	if err != nil {
 		return 0, err
+	}
+	if m.Kind != r.kind() {
+		return 0, fmt.Errorf("transfer: %s holds a %q run, not a %q one; choose another output directory", dir, m.Kind, r.kind())
 	}
 	if err := sameRun(m.Experiment, r.exp); err != nil {
 		return 0, fmt.Errorf("transfer: %s holds a different experiment (%v); choose another output directory", dir, err)
@@ -273,9 +279,11 @@ func (r *runner) openRun() (int, error) {
 		return 0, fmt.Errorf("transfer: %s: iteration 0 has no hypervolume normalisation", its[0].Path)
 	}
 	r.ideal, r.nadir = s0.Ideal, s0.Nadir
-	ck := CheckpointPath(dir, lastIt.Index)
-	if err := r.net.Load(ck); err != nil {
-		return 0, fmt.Errorf("transfer: resuming after iteration %d: loading its supernet checkpoint: %w", lastIt.Index, err)
+	if !r.noCheckpoints {
+		ck := CheckpointPath(dir, lastIt.Index)
+		if err := r.net.Load(ck); err != nil {
+			return 0, fmt.Errorf("transfer: resuming after iteration %d: loading its supernet checkpoint: %w", lastIt.Index, err)
+		}
 	}
 	m.Resumes = append(m.Resumes, archive.Resume{At: time.Now().UTC(), FromIteration: lastIt.Index})
 	m.Experiment = expJSON
@@ -283,6 +291,14 @@ func (r *runner) openRun() (int, error) {
 		return 0, err
 	}
 	return lastIt.Index, nil
+}
+
+// kind names what the runner runs, for the manifest.
+func (r *runner) kind() string {
+	if r.noCheckpoints {
+		return "random-search"
+	}
+	return "nat"
 }
 
 // restore rebuilds the archive from an iteration file's rows.
@@ -518,6 +534,10 @@ func (r *runner) hypervolume(front []int) (float64, error) {
 	for j := range ref {
 		ref[j] = hvMargin
 	}
+	return hypervolumeOf(pts, ref)
+}
+
+func hypervolumeOf(pts [][]float64, ref []float64) (float64, error) {
 	return indicator.Hypervolume(pts, ref)
 }
 
@@ -558,8 +578,10 @@ func (r *runner) finish(t int, predictorName string, tau *float64, secs map[stri
 	for _, i := range fronts[0] {
 		front[i] = true
 	}
-	if err := r.net.Save(CheckpointPath(r.exp.OutDir, t)); err != nil {
-		return fmt.Errorf("transfer: iteration %d: saving the supernet: %w", t, err)
+	if !r.noCheckpoints {
+		if err := r.net.Save(CheckpointPath(r.exp.OutDir, t)); err != nil {
+			return fmt.Errorf("transfer: iteration %d: saving the supernet: %w", t, err)
+		}
 	}
 	rows := r.buildRows(t, front)
 	st.Seconds["total"] = time.Since(t0).Seconds()
