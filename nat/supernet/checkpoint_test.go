@@ -200,6 +200,10 @@ func TestGeneDistributionSamplerFollowsArchive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 20; i++ {
 		a := dist.Sample(rng)[0]
+		if a.Width != 0 {
+			t.Fatalf("sampled width %g; samplers leave the width to the supernet (0)", a.Width)
+		}
+		a.Width = sp.WidthMults[0]
 		if !a.Equal(sp.Smallest()) {
 			t.Fatalf("a distribution concentrated on the smallest subnet drew %s", a)
 		}
