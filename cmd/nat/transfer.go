@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/natgo/nat/nat/archive"
+	"github.com/natgo/nat/nat/hardware"
+	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/transfer"
+	"github.com/natgo/nat/nat/transfer/bind"
+)
+
+func runTransfer(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "transfer", "nat transfer --source-supernet PATH --target fashion-mnist --out DIR [--iterations N] [flags]")
+	d := transfer.Experiment{}.WithDefaults()
+	source := fs.String("source-supernet", "", "pre-trained supernet checkpoint to adapt (required)")
+	target := fs.String("target", "fashion-mnist", "target dataset: mnist, fashion-mnist or folder:PATH")
+	out := fs.String("out", "", "run directory; an existing run of the same experiment is resumed (required)")
+	spaceName := fs.String("space", "", "search space preset (default: the supernet's own space)")
+	iterations := fs.Int("iterations", d.Iterations, "iterations after the initial archive")
+	initial := fs.Int("initial", d.InitialSize, "initial archive size (smallest, largest, uniform random)")
+	candidates := fs.Int("candidates", d.Candidates, "subnets evaluated for real per iteration")
+	seed := fs.Uint64("seed", 1, "random seed")
+	objectives := fs.String("objectives", "top1,madds", "comma-separated objectives: top1, madds, params, latency:TARGET (a table file or name, see nat hardware)")
+	maxMAdds := fs.Float64("max-madds", 0, "constraint: candidates' multiply-adds at most this many millions (0 = none)")
+	pred := fs.String("predictor", d.Predictor, "accuracy predictor: as (adaptive switching), rbf, rbf-ensemble, kriging, bagged-trees, mlp")
+	pop := fs.Int("population", d.Search.Population, "NSGA-III population")
+	gens := fs.Int("generations", d.Search.Generations, "NSGA-III generations per iteration")
+	adaptSteps := fs.Int("adapt-steps", d.AdaptSteps, "supernet training steps per iteration (-1: no adaptation)")
+	batch := fs.Int("batch-size", d.AdaptBatchSize, "adaptation batch size")
+	lr := fs.Float64("lr", d.LearningRate, "peak adaptation learning rate (cosine over all iterations)")
+	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
+	best := fs.Float64("best-fraction", d.BestFraction, "fraction of the archive whose gene distribution adaptation samples")
+	reeval := fs.String("reevaluate", d.Reevaluate, "after adaptation re-measure: all, front or none")
+	valSize := fs.Int("val-size", d.ValidationSize, "validation images held out of the target's training set")
+	calibSize := fs.Int("calib-size", d.CalibrationSize, "training images for batch-norm recalibration")
+	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")
+	dataDir := fs.String("data-dir", "", "directory searched first for the dataset")
+	asJSON := fs.Bool("json", false, "print the final front as JSON")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("transfer: unexpected arguments %v", pos)
+	}
+	if *source == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("transfer: --source-supernet and --out are required")
+	}
+	var sp *space.Space
+	if *spaceName != "" {
+		if sp, err = space.Preset(*spaceName); err != nil {
+			return err
+		}
+	} else if sp, err = bind.SourceSpace(*source); err != nil {
+		return fmt.Errorf("transfer: %w", err)
+	}
+	exp := transfer.Experiment{
+		Space: sp, SourceSupernet: *source, Target: *target, OutDir: *out, Seed: *seed,
+		Iterations: *iterations, InitialSize: *initial, Candidates: *candidates, Predictor: *pred,
+		Search:     transfer.SearchSettings{Population: *pop, Generations: *gens},
+		AdaptSteps: *adaptSteps, AdaptBatchSize: *batch, LearningRate: *lr, Sampling: *sampling,
+		BestFraction: *best, Reevaluate: *reeval, ValidationSize: *valSize, CalibrationSize: *calibSize,
+	}
+	if exp.Objectives, err = parseObjectives(sp, *objectives); err != nil {
+		return err
+	}
+	if *maxMAdds > 0 {
+		exp.Constraints = append(exp.Constraints, transfer.Constraint{Objective: "madds", Op: "<=", Value: *maxMAdds})
+	}
+	exp = exp.WithDefaults()
+	if err := exp.Validate(); err != nil {
+		return err
+	}
+	net, err := bind.Open(exp, bind.Options{DataDir: *dataDir, MaxTrain: *maxTrain})
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+
+	opt := transfer.Options{}
+	if !*quiet {
+		if isTerminal(e.Stderr) {
+			bar := &progressLine{w: e.Stderr}
+			opt.Progress = bar.update
+			opt.Logf = bar.logf
+		} else {
+			opt.Logf = func(format string, args ...any) {
+				fmt.Fprintf(e.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+			}
+			// Without a terminal, a line every 30 seconds during long phases.
+			var last time.Time
+			opt.Progress = func(p transfer.Progress) {
+				if p.Total == 0 || p.Done == 0 || time.Since(last) < 30*time.Second {
+					return
+				}
+				last = time.Now()
+				opt.Logf("iteration %d/%d %s %d/%d (phase ETA %s, run ETA %s)", p.Iteration, p.Iterations, p.Phase,
+					p.Done, p.Total, roundETA(p.PhaseETA), roundETA(p.ETA))
+			}
+		}
+	}
+	res, err := transfer.Run(ctx, exp, net, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("transfer: interrupted; rerun the same command to resume from %s: %w", exp.OutDir, err)
+		}
+		return err
+	}
+	front := append([]archive.Row(nil), res.Front...)
+	sort.SliceStable(front, func(i, j int) bool { return cheaper(front[i], front[j]) })
+	if *asJSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(front)
+	}
+	m, _ := archive.ReadManifest(res.Dir)
+	printArchive(e.Stdout, archiveReport{Dir: res.Dir, Manifest: m, Iteration: res.Iterations, Stats: res.Stats, Rows: front}, true)
+	fmt.Fprintf(e.Stdout, "\nplot: %s (and .png)\n", filepath.Join(res.Dir, "pareto.svg"))
+	return nil
+}
+
+// parseObjectives reads --objectives.
+func parseObjectives(sp *space.Space, s string) ([]transfer.Objective, error) {
+	var out []transfer.Objective
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		switch {
+		case name == "top1":
+			out = append(out, transfer.Top1())
+		case name == "madds":
+			out = append(out, transfer.MAdds())
+		case name == "params":
+			out = append(out, transfer.Params())
+		case strings.HasPrefix(name, "latency:"):
+			t, err := hardware.Resolve(strings.TrimPrefix(name, "latency:"), hardware.SearchDirs())
+			if err != nil {
+				return nil, fmt.Errorf("transfer: --objectives %s: %w", name, err)
+			}
+			out = append(out, transfer.Hardware(sp, t))
+		default:
+			return nil, fmt.Errorf("transfer: --objectives: unknown objective %q (want top1, madds, params, latency:TARGET)", name)
+		}
+	}
+	return out, nil
+}
+
+// isTerminal reports whether w is a character device (an interactive terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressLine draws one self-overwriting status line (iteration, phase, progress, ETA) and
+// prints log lines above it.
+type progressLine struct {
+	w    io.Writer
+	last time.Time
+	text string
+}
+
+func (p *progressLine) update(pr transfer.Progress) {
+	if pr.Phase != transfer.PhaseDone && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	const width = 24
+	filled := int(pr.Fraction()*width + 0.5)
+	bar := strings.Repeat("#", filled) + strings.Repeat(".", width-filled)
+	work := ""
+	if pr.Total > 0 {
+		work = fmt.Sprintf(" %d/%d", pr.Done, pr.Total)
+	}
+	eta := "ETA " + roundETA(pr.ETA)
+	if pr.PhaseETA > 0 {
+		eta += ", phase " + roundETA(pr.PhaseETA)
+	}
+	p.text = fmt.Sprintf("[%s] iteration %d/%d %s%s | %s elapsed | %s", bar, pr.Iteration, pr.Iterations, pr.Phase, work,
+		pr.Elapsed.Round(time.Second), eta)
+	fmt.Fprintf(p.w, "\r\033[K%s", p.text)
+}
+
+func (p *progressLine) logf(format string, args ...any) {
+	fmt.Fprintf(p.w, "\r\033[K%s\n%s", fmt.Sprintf(format, args...), p.text)
+}
+
+func roundETA(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return d.Round(time.Second).String()
+}
