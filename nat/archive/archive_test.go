@@ -144,3 +144,13 @@ func compact(b []byte) string {
 	}
 	return buf.String()
 }
+
+func TestRenderFrontInMemory(t *testing.T) {
+	b, err := archive.RenderFront(sampleRows(0), "svg", archive.PlotOptions{Title: "live"})
+	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "live") {
+		t.Fatalf("RenderFront: %v, %.80s", err, b)
+	}
+	if _, err := archive.RenderFront(nil, "svg", archive.PlotOptions{}); err == nil {
+		t.Error("rendered no rows")
+	}
+}

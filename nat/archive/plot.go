@@ -26,8 +26,23 @@ type PlotOptions struct {
 // PlotFront writes a scatter of every row (grey) with the front (rows with Front set) drawn as
 // a line of highlighted points, to dir/base.svg and dir/base.png, each atomically.
 func PlotFront(rows []Row, dir, base string, opt PlotOptions) error {
+	for _, format := range []string{"svg", "png"} {
+		b, err := RenderFront(rows, format, opt)
+		if err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(dir, base+"."+format, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RenderFront draws the plot PlotFront writes and returns it in format ("svg", "png", "pdf"),
+// for a notebook to display a live Pareto plot without touching the disk.
+func RenderFront(rows []Row, format string, opt PlotOptions) ([]byte, error) {
 	if len(rows) == 0 {
-		return fmt.Errorf("archive: plot: no rows")
+		return nil, fmt.Errorf("archive: plot: no rows")
 	}
 	names := make([]string, len(rows[0].Objectives))
 	for i, o := range rows[0].Objectives {
@@ -70,11 +85,11 @@ func PlotFront(rows []Row, dir, base string, opt PlotOptions) error {
 	for i := range rows {
 		x, err := value(&rows[i], opt.X)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		y, err := value(&rows[i], opt.Y)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		all = append(all, plotter.XY{X: x, Y: y})
 		if rows[i].Front {
@@ -90,7 +105,7 @@ func PlotFront(rows []Row, dir, base string, opt PlotOptions) error {
 	p.Add(plotter.NewGrid())
 	sc, err := plotter.NewScatter(all)
 	if err != nil {
-		return fmt.Errorf("archive: plot: %w", err)
+		return nil, fmt.Errorf("archive: plot: %w", err)
 	}
 	sc.GlyphStyle.Color = color.Gray{Y: 160}
 	sc.GlyphStyle.Radius = vg.Points(2)
@@ -100,7 +115,7 @@ func PlotFront(rows []Row, dir, base string, opt PlotOptions) error {
 	if len(front) > 0 {
 		line, points, err := plotter.NewLinePoints(front)
 		if err != nil {
-			return fmt.Errorf("archive: plot: %w", err)
+			return nil, fmt.Errorf("archive: plot: %w", err)
 		}
 		line.Color = color.RGBA{R: 200, G: 40, B: 40, A: 255}
 		line.StepStyle = plotter.NoStep
@@ -113,18 +128,13 @@ func PlotFront(rows []Row, dir, base string, opt PlotOptions) error {
 	p.Legend.Top = true
 	p.Legend.Left = false
 	w, h := vg.Length(opt.Width)*vg.Centimeter, vg.Length(opt.Height)*vg.Centimeter
-	for _, format := range []string{"svg", "png"} {
-		wt, err := p.WriterTo(w, h, format)
-		if err != nil {
-			return fmt.Errorf("archive: plot: %w", err)
-		}
-		var buf bytes.Buffer
-		if _, err := wt.WriteTo(&buf); err != nil {
-			return fmt.Errorf("archive: plot: %w", err)
-		}
-		if err := WriteFileAtomic(dir, base+"."+format, buf.Bytes()); err != nil {
-			return err
-		}
+	wt, err := p.WriterTo(w, h, format)
+	if err != nil {
+		return nil, fmt.Errorf("archive: plot: %w", err)
 	}
-	return nil
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("archive: plot: %w", err)
+	}
+	return buf.Bytes(), nil
 }

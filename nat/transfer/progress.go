@@ -34,7 +34,8 @@ type Progress struct {
 	// of the iterations this process has completed (0 until one has). PhaseETA estimates the
 	// time left in the current phase from its rate so far (0 when unknown).
 	Elapsed, ETA, PhaseETA time.Duration
-	// Stats and Front (the archive's non-dominated rows) are set when Phase is PhaseDone.
+	// Stats and Front (the archive's non-dominated rows) are set when Phase is PhaseDone;
+	// archive.RenderFront draws Front as an SVG or PNG for a live plot.
 	Stats *archive.IterationStats
 	Front []archive.Row
 }
