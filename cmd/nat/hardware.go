@@ -158,20 +158,37 @@ func spaceFor(name string, t *hardware.LUT) (*space.Space, error) {
 // measureFlags are the timing flags shared by lut build and validate.
 type measureFlags struct {
 	batch, warmup, repeats *int
+	clock, statistic       *string
+	backendConfig          *string
 	seed                   *uint64
 }
 
 func addMeasureFlags(fs *flag.FlagSet, defaultNote string) measureFlags {
 	return measureFlags{
-		batch:   fs.Int("batch", 0, "images per run (default 1"+defaultNote+")"),
-		warmup:  fs.Int("warmup", 0, "untimed runs before timing (default 10"+defaultNote+")"),
-		repeats: fs.Int("repeats", 0, "timed runs; the median is kept (default 30"+defaultNote+")"),
-		seed:    fs.Uint64("seed", 1, "seed of the random weights and inputs (and of the sampled subnets)"),
+		batch:         fs.Int("batch", 0, "images per run (default 1"+defaultNote+")"),
+		warmup:        fs.Int("warmup", 0, "untimed runs before timing (default 10"+defaultNote+")"),
+		repeats:       fs.Int("repeats", 0, "timed runs (default 30"+defaultNote+")"),
+		clock:         fs.String("clock", "", "wall (elapsed time) or cpu (this process's CPU time, steadier on a shared machine) (default wall"+defaultNote+")"),
+		statistic:     fs.String("statistic", "", "median or min of the timed runs (default median"+defaultNote+")"),
+		backendConfig: fs.String("backend-config", "", "GoMLX Go backend configuration, e.g. ops_sequential (default: the backend's defaults, as the supernet runs)"),
+		seed:          fs.Uint64("seed", 1, "seed of the random weights and inputs (and of the sampled subnets)"),
 	}
 }
 
-func (m measureFlags) options() hardware.MeasureOptions {
-	return hardware.MeasureOptions{Batch: *m.batch, Warmup: *m.warmup, Repeats: *m.repeats}
+func (m measureFlags) options() (hardware.MeasureOptions, error) {
+	o := hardware.MeasureOptions{Batch: *m.batch, Warmup: *m.warmup, Repeats: *m.repeats}
+	var err error
+	if *m.clock != "" {
+		if o.Clock, err = hardware.ParseClock(*m.clock); err != nil {
+			return o, err
+		}
+	}
+	if *m.statistic != "" {
+		if o.Statistic, err = hardware.ParseStatistic(*m.statistic); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
@@ -180,12 +197,19 @@ func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "table file to write: Parquet (.parquet) or the published YAML format (.yaml)")
 	name := fs.String("name", "", "table name (default <space>-gomlx-<backend>)")
 	fresh := fs.Bool("fresh", false, "measure everything again even if --out holds part of this table (by default an interrupted build resumes)")
+	rounds := fs.Int("rounds", 1, "measure every configuration this many times in interleaved passes and keep the statistic over them")
+	calibrate := fs.Int("calibrate", 0, "measure this many random subnets whole and scale the entries by the median measured/summed ratio (0: no calibration)")
+	calSeed := fs.Uint64("calibration-seed", 1000, "seed of the calibration subnets (validate with another)")
 	mf := addMeasureFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("hardware lut build: unexpected arguments %v", fs.Args())
+	}
+	mopt, err := mf.options()
+	if err != nil {
+		return fmt.Errorf("hardware lut build: %w", err)
 	}
 	if *spaceName == "" || *out == "" {
 		fs.Usage()
@@ -195,11 +219,11 @@ func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("hardware lut build: %w", err)
 	}
-	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed})
+	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed, BackendConfig: *mf.backendConfig})
 	if err != nil {
 		return fmt.Errorf("hardware lut build: %w", err)
 	}
-	opt := hardware.BuildOptions{Name: *name, Measure: mf.options()}
+	opt := hardware.BuildOptions{Name: *name, Measure: mopt, Rounds: *rounds, Calibrate: *calibrate, CalibrationSeed: *calSeed}
 	if opt.Name == "" {
 		opt.Name = sp.Name + "-gomlx-go"
 	}
@@ -222,8 +246,11 @@ func runHardwareLUTBuild(ctx context.Context, e *env, args []string) error {
 	}
 	dev, backend := m.Device()
 	mo := opt.Measure.WithDefaults()
-	fmt.Fprintf(e.Stderr, "measuring %d layer configurations of %s on %s, %s (batch %d, %d warm-up + %d timed runs each)\n",
-		len(layers), sp.Name, dev, backend, mo.Batch, mo.Warmup, mo.Repeats)
+	fmt.Fprintf(e.Stderr, "measuring %d layer configurations of %s on %s, %s (batch %d, %d warm-up + %d timed runs each, %s of %s time)\n",
+		len(layers), sp.Name, dev, backend, mo.Batch, mo.Warmup, mo.Repeats, mo.Statistic, mo.Clock)
+	if *calibrate > 0 {
+		fmt.Fprintf(e.Stderr, "then %d calibration subnets measured whole (seed %d)\n", *calibrate, *calSeed)
+	}
 	start := time.Now()
 	opt.Progress = func(done, total int, key string, t hardware.Timing) {
 		if done%20 == 0 || done == total {
@@ -248,7 +275,7 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	target := fs.String("target", "", "the lookup table to check against direct measurement on this machine (file or name, as for predict)")
 	spaceName := fs.String("space", "", "search space preset to sample subnets from (default: the table's)")
 	n := fs.Int("n", 50, "random subnets")
-	rounds := fs.Int("rounds", 3, "measure every subnet this many times, interleaved, and keep the median (evens out load from other processes)")
+	rounds := fs.Int("rounds", 3, "measure every subnet this many times, interleaved, and keep the statistic over the rounds (evens out load from other processes)")
 	outDir := fs.String("out", filepath.Join("results", "hardware"), "directory for the validation report (JSON and Markdown); empty: write none")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	mf := addMeasureFlags(fs, ", or the table's")
@@ -273,8 +300,17 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("hardware validate: %w", err)
 	}
-	mo := mf.options()
+	mo, err := mf.options()
+	if err != nil {
+		return fmt.Errorf("hardware validate: %w", err)
+	}
 	meta := tg.Table.Meta
+	if mo.Clock == "" {
+		mo.Clock = meta.Clock
+	}
+	if mo.Statistic == "" {
+		mo.Statistic = meta.Statistic
+	}
 	if mo.Batch == 0 {
 		mo.Batch = meta.Batch
 	}
@@ -288,16 +324,22 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	if meta.Batch != 0 && meta.Batch != mo.Batch {
 		fmt.Fprintf(e.Stderr, "warning: table %s was measured at batch %d, validating at batch %d\n", tg.Name, meta.Batch, mo.Batch)
 	}
-	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed})
+	if meta.Clock != "" && meta.Clock != mo.Clock || meta.Statistic != "" && meta.Statistic != mo.Statistic {
+		fmt.Fprintf(e.Stderr, "warning: table %s holds the %s of %s time; validating with the %s of %s time\n", tg.Name, meta.Statistic, meta.Clock, mo.Statistic, mo.Clock)
+	}
+	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed, BackendConfig: *mf.backendConfig})
 	if err != nil {
 		return fmt.Errorf("hardware validate: %w", err)
 	}
-	dev, _ := m.Device()
+	dev, backend := m.Device()
 	if meta.Device != "" && meta.Device != dev {
 		fmt.Fprintf(e.Stderr, "warning: table %s was measured on %q; this machine is %q\n", tg.Name, meta.Device, dev)
 	}
-	fmt.Fprintf(e.Stderr, "validating %s on %d random %s subnets, %d round(s), batch %d, %d warm-up + %d timed runs\n",
-		tg.Name, *n, sp.Name, *rounds, mo.Batch, mo.Warmup, mo.Repeats)
+	if meta.Backend != "" && meta.Backend != backend {
+		fmt.Fprintf(e.Stderr, "warning: table %s was measured with %q; validating with %q (see --backend-config)\n", tg.Name, meta.Backend, backend)
+	}
+	fmt.Fprintf(e.Stderr, "validating %s on %d random %s subnets, %d round(s), batch %d, %d warm-up + %d timed runs, %s of %s time\n",
+		tg.Name, *n, sp.Name, *rounds, mo.Batch, mo.Warmup, mo.Repeats, mo.Statistic, mo.Clock)
 	v, err := hardware.Validate(ctx, sp, tg.Table, m, hardware.ValidationOptions{N: *n, Seed: *mf.seed, Measure: mo, Rounds: *rounds,
 		Progress: func(done, total int, row hardware.ValidationRow) {
 			if done%10 == 0 || done == total {
@@ -347,8 +389,11 @@ func writeValidation(dir, command string, v *hardware.Validation) ([]string, err
 	fmt.Fprintf(&b, "# Latency table %s vs direct measurement (%s)\n\n", v.Target, v.Space)
 	fmt.Fprintf(&b, "Command: `%s` (started %s, %.0f s)\n\n", command, v.Started, v.Seconds)
 	fmt.Fprintf(&b, "Device: %s; backend: %s\n\n", v.Device, v.Backend)
-	fmt.Fprintf(&b, "Measurement: batch %d, %d warm-up + %d timed runs per network, %d interleaved round(s), median kept.\n\n",
-		v.Measure.Batch, v.Measure.Warmup, v.Measure.Repeats, v.Rounds)
+	fmt.Fprintf(&b, "Measurement: batch %d, %d warm-up + %d timed runs per network (%s of %s time), %d interleaved round(s), the same statistic over the rounds kept.\n\n",
+		v.Measure.Batch, v.Measure.Warmup, v.Measure.Repeats, v.Measure.Statistic, v.Measure.Clock, v.Rounds)
+	if v.Scale > 0 {
+		fmt.Fprintf(&b, "The table is calibrated: its entries were scaled by %.4f (fitted on other subnets); before scaling its MAPE here would be %.1f%%.\n\n", v.Scale, v.UncalibratedMAPE)
+	}
 	pass := func(ok bool) string {
 		if ok {
 			return "met"

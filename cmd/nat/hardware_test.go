@@ -62,3 +62,30 @@ func TestHardwarePredictErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHardwareBuildAndValidateFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lut", "build", "--out", dir + "/x.parquet"}, "give --space and --out"},
+		{[]string{"lut", "build", "--space", "nat-cifar", "--out", dir + "/x.parquet"}, "unknown preset"},
+		{[]string{"lut", "build", "--space", "nat-mnist", "--out", dir + "/x.parquet", "--clock", "sundial"}, "unknown clock"},
+		{[]string{"lut", "build", "--space", "nat-mnist", "--out", dir + "/x.parquet", "--statistic", "mode"}, "unknown statistic"},
+		{[]string{"validate"}, "give --target"},
+		{[]string{"validate", "--target", "no-such-device"}, "no-such-device_lut.yaml"},
+		{[]string{"validate", "--target", "x", "--n", "1"}, "at least 2"},
+	} {
+		out, err := runVerb(t, append([]string{"hardware"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error()+out, c.want) {
+			t.Errorf("hardware %v: %v (%s), want an error mentioning %q", c.args, err, out, c.want)
+		}
+	}
+	// A file that is not a table is not silently overwritten by a resumed build.
+	bad := dir + "/notes.yaml"
+	_ = os.WriteFile(bad, []byte("hello: world\n"), 0o644)
+	if out, err := runVerb(t, "hardware", "lut", "build", "--space", "nat-mnist", "--out", bad); err == nil || !strings.Contains(err.Error(), "--fresh") {
+		t.Errorf("build over a non-table: %v (%s)", err, out)
+	}
+}

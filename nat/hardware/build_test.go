@@ -86,6 +86,15 @@ func TestBuildLUTAndValidateOnAFakeDevice(t *testing.T) {
 	if dev2.layerCalls != len(keys)-40 || resumed.Len() != lut.Len() {
 		t.Errorf("resume measured %d (want %d), table has %d entries", dev2.layerCalls, len(keys)-40, resumed.Len())
 	}
+	// Rounds: every configuration measured once per round.
+	dev3 := &fakeDevice{}
+	three, err := BuildLUT(context.Background(), sp, dev3, BuildOptions{Measure: MeasureOptions{Batch: 2, Statistic: Min}, Rounds: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev3.layerCalls != 3*len(keys) || three.Len() != len(keys) || three.Meta.Statistic != Min {
+		t.Errorf("3 rounds: %d measurements for %d configurations, %d entries, statistic %q", dev3.layerCalls, len(keys), three.Len(), three.Meta.Statistic)
+	}
 	partial.Meta.Batch = 1
 	if _, err := BuildLUT(context.Background(), sp, dev2, BuildOptions{Measure: MeasureOptions{Batch: 2}, Resume: partial}); err == nil {
 		t.Error("resumed a batch-1 table at batch 2")

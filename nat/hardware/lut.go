@@ -19,12 +19,17 @@ type Stat struct {
 
 // Meta says where a table comes from. Every field is optional; a published table has none.
 type Meta struct {
-	Device  string // e.g. "Intel i7-8700K" or this machine's CPU model
-	Backend string // e.g. "gomlx go backend (compute v0.1.2)", "pytorch 1.5 cpu"
-	Space   string // the search space the table was built for, e.g. "nat-mnist"
-	Batch   int    // batch size of the measurements
-	Warmup  int    // untimed runs before timing
-	Repeats int    // timed runs per entry
+	Device    string    // e.g. "Intel i7-8700K" or this machine's CPU model
+	Backend   string    // e.g. "gomlx go backend (compute v0.1.2)", "pytorch 1.5 cpu"
+	Space     string    // the search space the table was built for, e.g. "nat-mnist"
+	Batch     int       // batch size of the measurements
+	Warmup    int       // untimed runs before timing
+	Repeats   int       // timed runs per entry
+	Clock     Clock     // what was timed (wall or CPU time); empty: unknown (published tables: wall)
+	Statistic Statistic // which summary of the runs the entries hold; empty: unknown
+	// Scale is the calibration factor the entries were multiplied by (see BuildOptions.Calibrate);
+	// 0 means none.
+	Scale   float64
 	Created string // RFC 3339 time of the build
 	Notes   string // anything else worth knowing (how the stem entry carries the per-inference overhead, ...)
 }

@@ -45,15 +45,9 @@ func hwc(v []int) (h, w, c int32) {
 // WriteParquet writes the table as zstd-compressed Parquet, one row per entry sorted by key,
 // with its name, format and metadata in the file's key-value metadata.
 func WriteParquet(w io.Writer, t *LUT) error {
-	m := t.Meta
 	opts := []parquet.WriterOption{parquet.Compression(&parquet.Zstd)}
-	for label, val := range map[string]string{
-		"name": t.Name, "format": string(t.Format), "device": m.Device, "backend": m.Backend, "space": m.Space,
-		"batch": itoa0(m.Batch), "warmup": itoa0(m.Warmup), "repeats": itoa0(m.Repeats), "created": m.Created, "notes": m.Notes,
-	} {
-		if val != "" {
-			opts = append(opts, parquet.KeyValueMetadata(pqPrefix+label, val))
-		}
+	for _, kv := range t.metaPairs() {
+		opts = append(opts, parquet.KeyValueMetadata(pqPrefix+kv[0], kv[1]))
 	}
 	pw := parquet.NewGenericWriter[lutRow](w, opts...)
 	keys := t.Keys()
@@ -92,7 +86,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string) (*LUT, error) {
 		}
 	}
 	t := &LUT{Name: name, entries: map[string]Stat{}}
-	for _, label := range []string{"name", "format", "device", "backend", "space", "batch", "warmup", "repeats", "created", "notes"} {
+	for _, label := range metaLabels {
 		if val, ok := f.Lookup(pqPrefix + label); ok {
 			if err := t.setMeta(label + ": " + val); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)

@@ -82,7 +82,7 @@ type Measured struct {
 // Estimate implements Estimator.
 func (m Measured) Estimate(ctx context.Context, p space.Plan) (float64, error) {
 	t, err := m.Measurer.MeasureNetwork(ctx, p, m.Options)
-	return t.Median, err
+	return t.Value(m.Options.WithDefaults().Statistic), err
 }
 
 // Constraint bounds one metric from above: value <= Max (in the metric's unit; counts for MAdds

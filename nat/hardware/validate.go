@@ -18,8 +18,8 @@ type ValidationOptions struct {
 	Seed    uint64 // sampling seed; the same seed gives the same subnets
 	Measure MeasureOptions
 	// Rounds measures every subnet this many times, interleaved (all subnets once, then again),
-	// and keeps the median of the rounds' medians, so a burst of load from other processes hits
-	// every subnet alike instead of a few. Default 1.
+	// and keeps the statistic (Measure.Statistic) over the rounds, so a burst of load from other
+	// processes hits every subnet alike instead of a few. Default 1.
 	Rounds int
 	// Progress, when set, is called after each subnet measured.
 	Progress func(done, total int, row ValidationRow)
@@ -31,25 +31,29 @@ type ValidationRow struct {
 	Arch      string  `json:"arch"`
 	MAdds     int64   `json:"madds"`
 	Predicted float64 `json:"predicted_ms"`
-	Measured  float64 `json:"measured_ms"` // median over runs (and rounds)
+	Measured  float64 `json:"measured_ms"` // the statistic over runs and rounds
 	APE       float64 `json:"ape_percent"` // |predicted - measured| / measured * 100
 }
 
 // Validation compares a table's predictions with direct measurements of whole networks.
 type Validation struct {
-	Target     string          `json:"target"`
-	Space      string          `json:"space"`
-	Device     string          `json:"device"`
-	Backend    string          `json:"backend"`
-	N          int             `json:"n"`
-	Seed       uint64          `json:"seed"`
-	Measure    MeasureOptions  `json:"measure"`
-	Rounds     int             `json:"rounds"`
-	KendallTau float64         `json:"kendall_tau"`
-	MAPE       float64         `json:"mape_percent"`
-	Started    string          `json:"started"`
-	Seconds    float64         `json:"seconds"`
-	Rows       []ValidationRow `json:"rows"`
+	Target     string         `json:"target"`
+	Space      string         `json:"space"`
+	Device     string         `json:"device"`
+	Backend    string         `json:"backend"`
+	N          int            `json:"n"`
+	Seed       uint64         `json:"seed"`
+	Measure    MeasureOptions `json:"measure"`
+	Rounds     int            `json:"rounds"`
+	KendallTau float64        `json:"kendall_tau"`
+	MAPE       float64        `json:"mape_percent"`
+	// Scale is the table's calibration factor (0: none) and UncalibratedMAPE the error of its
+	// sums before scaling; Kendall's tau does not change with a common scale.
+	Scale            float64         `json:"scale,omitempty"`
+	UncalibratedMAPE float64         `json:"uncalibrated_mape_percent,omitempty"`
+	Started          string          `json:"started"`
+	Seconds          float64         `json:"seconds"`
+	Rows             []ValidationRow `json:"rows"`
 }
 
 // Validate samples opt.N random subnets of sp (MSuNAS/NAT's sampler), predicts each with the
@@ -94,10 +98,10 @@ func Validate(ctx context.Context, sp *space.Space, t *LUT, m Measurer, opt Vali
 			if err != nil {
 				return nil, fmt.Errorf("measuring subnet %d (%s): %w", i, v.Rows[i].Encoding, err)
 			}
-			rounds[i] = append(rounds[i], tm.Median)
+			rounds[i] = append(rounds[i], tm.Value(mo.Statistic))
 			if opt.Progress != nil && r == opt.Rounds-1 {
 				row := v.Rows[i]
-				row.Measured = Summarize(rounds[i]).Median
+				row.Measured = Summarize(rounds[i]).Value(mo.Statistic)
 				opt.Progress(i+1, opt.N, row)
 			}
 		}
@@ -106,9 +110,12 @@ func Validate(ctx context.Context, sp *space.Space, t *LUT, m Measurer, opt Vali
 	meas := make([]float64, opt.N)
 	for i := range v.Rows {
 		row := &v.Rows[i]
-		row.Measured = Summarize(rounds[i]).Median
+		row.Measured = Summarize(rounds[i]).Value(mo.Statistic)
 		row.APE = 100 * math.Abs(row.Predicted-row.Measured) / row.Measured
 		v.MAPE += row.APE / float64(opt.N)
+		if sc := t.Meta.Scale; sc > 0 {
+			v.UncalibratedMAPE += 100 * math.Abs(row.Predicted/sc-row.Measured) / row.Measured / float64(opt.N)
+		}
 		pred[i], meas[i] = row.Predicted, row.Measured
 	}
 	tau, err := rank.KendallTau(pred, meas)
@@ -116,6 +123,7 @@ func Validate(ctx context.Context, sp *space.Space, t *LUT, m Measurer, opt Vali
 		return nil, fmt.Errorf("hardware: Kendall tau: %w", err)
 	}
 	v.KendallTau = tau
+	v.Scale = t.Meta.Scale
 	v.Seconds = time.Since(start).Seconds()
 	return v, nil
 }

@@ -195,64 +195,14 @@ func parseYAMLFloat(s string) (float64, error) {
 	return v, nil
 }
 
-func (t *LUT) setMeta(line string) error {
-	label, val, ok := strings.Cut(line, ":")
-	if !ok {
-		return fmt.Errorf("metadata line %q is not label: value", line)
-	}
-	val = strings.TrimSpace(val)
-	atoi := func() (int, error) {
-		n, err := strconv.Atoi(val)
-		if err != nil {
-			return 0, fmt.Errorf("metadata %s %q is not an integer", label, val)
-		}
-		return n, nil
-	}
-	var err error
-	switch strings.TrimSpace(label) {
-	case "name":
-		t.Name = val
-	case "format":
-		var f KeyFormat
-		if f, err = ParseKeyFormat(val); err == nil {
-			t.Format = f
-		}
-	case "device":
-		t.Meta.Device = val
-	case "backend":
-		t.Meta.Backend = val
-	case "space":
-		t.Meta.Space = val
-	case "batch":
-		t.Meta.Batch, err = atoi()
-	case "warmup":
-		t.Meta.Warmup, err = atoi()
-	case "repeats":
-		t.Meta.Repeats, err = atoi()
-	case "created":
-		t.Meta.Created = val
-	case "notes":
-		t.Meta.Notes = val
-	}
-	// Unknown metadata labels are ignored: they are comments to any other reader too.
-	return err
-}
-
 // WriteYAML writes the table in the published format, keys sorted and floats spelled as PyYAML
 // spells them, so a published table read and written back is byte-for-byte the same. NAT's
 // metadata, when set, comes first as comment lines.
 func WriteYAML(w io.Writer, t *LUT) error {
 	bw := bufio.NewWriter(w)
-	m := t.Meta
-	meta := []struct{ label, val string }{
-		{"name", t.Name}, {"format", string(t.Format)}, {"device", m.Device}, {"backend", m.Backend}, {"space", m.Space},
-		{"batch", itoa0(m.Batch)}, {"warmup", itoa0(m.Warmup)}, {"repeats", itoa0(m.Repeats)}, {"created", m.Created}, {"notes", m.Notes},
-	}
-	if m != (Meta{}) {
-		for _, kv := range meta {
-			if kv.val != "" {
-				fmt.Fprintf(bw, "%s%s: %s\n", metaPrefix, kv.label, strings.ReplaceAll(kv.val, "\n", " "))
-			}
+	if t.Meta != (Meta{}) {
+		for _, kv := range t.metaPairs() {
+			fmt.Fprintf(bw, "%s%s: %s\n", metaPrefix, kv[0], strings.ReplaceAll(kv[1], "\n", " "))
 		}
 	}
 	for _, k := range t.Keys() {
@@ -263,13 +213,6 @@ func WriteYAML(w io.Writer, t *LUT) error {
 		}
 	}
 	return bw.Flush()
-}
-
-func itoa0(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
 }
 
 // pyFloat spells v as PyYAML's represent_float does: Python's repr (shortest round-trip digits,

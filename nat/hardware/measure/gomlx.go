@@ -44,8 +44,12 @@ type GoMLX struct {
 // Options configures NewGoMLX.
 type Options struct {
 	// Backend to run on; nil means GoMLX's pure-Go backend (github.com/gomlx/compute gobackend)
-	// with its default configuration.
+	// configured by BackendConfig.
 	Backend compute.Backend
+	// BackendConfig configures the Go backend when Backend is nil: "" (its defaults, what the
+	// supernet uses) or e.g. "ops_sequential" (one op at a time; on a 2-core machine shared with
+	// other work this ran the nat-mnist subnets about twice as fast as the default).
+	BackendConfig string
 	// BackendName describes Backend in the tables built; default "gomlx/<backend name>".
 	BackendName string
 	// Seed for the random weights and inputs.
@@ -57,13 +61,17 @@ func NewGoMLX(opt Options) (*GoMLX, error) {
 	be := opt.Backend
 	if be == nil {
 		var err error
-		if be, err = gobackend.New(""); err != nil {
-			return nil, fmt.Errorf("measure: starting GoMLX's Go backend: %w", err)
+		if be, err = gobackend.New(opt.BackendConfig); err != nil {
+			return nil, fmt.Errorf("measure: starting GoMLX's Go backend with config %q: %w", opt.BackendConfig, err)
 		}
 	}
 	name := opt.BackendName
 	if name == "" {
-		name = fmt.Sprintf("gomlx v0.28.2 %s backend (%s)", be.Name(), be.Description())
+		name = fmt.Sprintf("gomlx v0.28.2 %s (%s", be.Name(), be.Description())
+		if opt.Backend == nil {
+			name += fmt.Sprintf(", config %q", opt.BackendConfig)
+		}
+		name += ")"
 	}
 	return &GoMLX{backend: be, name: name, seed: opt.Seed}, nil
 }
@@ -281,7 +289,7 @@ func (g *GoMLX) time(ctx context.Context, layers []space.Layer, opt hardware.Mea
 	if err := p.run(); err != nil {
 		return hardware.Timing{}, err
 	}
-	return hardware.TimeRuns(ctx, opt.Warmup, opt.Repeats, p.run)
+	return hardware.TimeRuns(ctx, opt, p.run)
 }
 
 // MeasureLayer implements hardware.Measurer.
@@ -310,5 +318,5 @@ func (g *GoMLX) MeasureOverhead(ctx context.Context, opt hardware.MeasureOptions
 	if err := p.run(); err != nil {
 		return hardware.Timing{}, err
 	}
-	return hardware.TimeRuns(ctx, opt.Warmup, opt.Repeats, p.run)
+	return hardware.TimeRuns(ctx, opt, p.run)
 }
