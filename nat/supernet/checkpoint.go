@@ -119,6 +119,9 @@ func writeCheckpoint(path string, h header, ps *paramSet) (err error) {
 	if err = w.Flush(); err != nil {
 		return fmt.Errorf("supernet: saving %s: %w", path, err)
 	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("supernet: saving %s: %w", path, err)
+	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("supernet: saving %s: %w", path, err)
 	}
