@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/natgo/nat/nat/archive"
+	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/supernet"
+)
+
+// TestTransferCommand runs `nat transfer` end to end on a tiny freshly initialised supernet and
+// MNIST (seconds, not minutes), then resumes it with one more iteration.
+func TestTransferCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a supernet")
+	}
+	sp := &space.Space{
+		Name: "tiny", InChannels: 1, Classes: 10, Resolutions: []int{12, 16}, WidthMults: []float64{1},
+		StemWidth: 8, StemStride: 2, StemAct: space.HSwish, FirstBlockWidth: 8, FirstBlockAct: space.ReLU,
+		Stages: []space.Stage{{Width: 8, Stride: 1, Act: space.ReLU}, {Width: 16, Stride: 2, Act: space.HSwish, SE: true}},
+		Depths: []int{1, 2}, Kernels: []int{3, 5}, Expansions: []int{2, 3},
+		FinalExpandWidth: 32, FeatureMixWidth: 32, HeadAct: space.HSwish, SEReduction: 4, Divisor: 8,
+	}
+	src := filepath.Join(t.TempDir(), "tiny.ckpt")
+	n, err := supernet.New(sp, 1, supernet.Options{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", out, "--iterations", "1",
+		"--initial", "12", "--candidates", "2", "--adapt-steps", "2", "--batch-size", "16", "--predictor", "rbf",
+		"--population", "12", "--generations", "2", "--val-size", "100", "--calib-size", "100", "--max-train", "600",
+		"--objectives", "top1,madds,params"}
+	text, err := runVerb(t, args...)
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	for _, want := range []string{"front after iteration 1", "params", "plot: " + filepath.Join(out, "pareto.svg"), "iteration 1: archive 14 (+2)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	for _, f := range []string{"iter-0000.parquet", "iter-0001.parquet", "manifest.json", "pareto.png", "checkpoints/iter-0001"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Resume with one more iteration, JSON output.
+	args[8] = "2"
+	text, err = runVerb(t, append(args, "--json", "--quiet")...)
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	var front []archive.Row
+	if err := json.Unmarshal([]byte(text), &front); err != nil || len(front) == 0 {
+		t.Fatalf("JSON front: %v\n%.300s", err, text)
+	}
+	its, _ := archive.Iterations(out)
+	m, _ := archive.ReadManifest(out)
+	if len(its) != 3 || m == nil || len(m.Resumes) != 1 || m.Resumes[0].FromIteration != 1 {
+		t.Errorf("after resuming: iterations %v, manifest resumes %+v", its, m)
+	}
+	if _, err := runVerb(t, "transfer", "--out", out); err == nil || !strings.Contains(err.Error(), "--source-supernet") {
+		t.Errorf("missing --source-supernet: %v", err)
+	}
+	if _, err := runVerb(t, append(args[:len(args)-2], "--objectives", "top1,flops")...); err == nil || !strings.Contains(err.Error(), "flops") {
+		t.Errorf("unknown objective: %v", err)
+	}
+}
