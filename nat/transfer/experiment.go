@@ -113,7 +113,10 @@ type Experiment struct {
 	InitialSize int `json:"initial_size"`
 	// Candidates is K, the number of subnets evaluated for real per iteration (default 8).
 	Candidates int `json:"candidates"`
-	// Iterations of the loop after the initial archive (default 30).
+	// Iterations of the loop after the initial archive (default 30). A finished or interrupted
+	// run may be continued with more iterations; the adaptation's cosine schedule then stretches
+	// over the new total from the next iteration on, so the result equals an uninterrupted run
+	// only when the count is unchanged.
 	Iterations int `json:"iterations"`
 
 	// AdaptSteps is the number of supernet training steps per iteration (default 300; NAT trains
