@@ -261,7 +261,9 @@ func predictorMarkdown(rows []predictorBenchRow, ns []int, names []string, cmd s
 				best, bestName = r.TauMean, name
 			}
 		}
-		if hasAS {
+		if hasAS && len(as.Tau) == 0 {
+			fmt.Fprintf(&b, " %s %.3f | AS failed |", bestName, best)
+		} else if hasAS {
 			// Per seed: AS against the best single model on that seed's data.
 			worst := math.Inf(1)
 			for s := range as.Tau {

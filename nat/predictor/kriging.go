@@ -59,6 +59,7 @@ type Kriging struct {
 	xMean, xStd  []float64
 	yMean, yStd  float64
 	theta        float64
+	trend        []int // features in the linear trend: a maximal independent subset (nil: constant trend)
 	beta, gamma  []float64
 	sigma2       float64
 	chol         []float64 // n x n upper Cholesky factor U of R (R = U^T U)
@@ -103,25 +104,22 @@ func (k *Kriging) Describe() string {
 	if k.opts.Theta > 0 {
 		how = "fixed"
 	}
-	return fmt.Sprintf("kriging, %s trend, Gaussian correlation: theta %.4g (%s), process sigma %.4g, %d samples",
-		k.opts.Regression, k.theta, how, math.Sqrt(k.sigma2)*k.yStd, len(k.x)/k.m)
+	return fmt.Sprintf("kriging, %s trend (%d terms), Gaussian correlation: theta %.4g (%s), process sigma %.4g, %d samples",
+		k.opts.Regression, k.p(), k.theta, how, math.Sqrt(k.sigma2)*k.yStd, len(k.x)/k.m)
 }
 
 // Theta returns the fitted (or fixed) correlation parameter, in normalised feature units.
 func (k *Kriging) Theta() float64 { return k.theta }
 
 func (k *Kriging) p() int {
-	if k.opts.Regression == ConstantTrend {
-		return 1
-	}
-	return 1 + k.m
+	return 1 + len(k.trend)
 }
 
 // regressors writes f(x) into dst.
 func (k *Kriging) regressors(x, dst []float64) {
 	dst[0] = 1
-	if k.opts.Regression == LinearTrend {
-		copy(dst[1:], x)
+	for q, j := range k.trend {
+		dst[1+q] = x[j]
 	}
 }
 
@@ -133,10 +131,6 @@ func (k *Kriging) Fit(X [][]float64, y []float64) error {
 	}
 	n := len(X)
 	k.m = m
-	if n <= k.p() {
-		k.m = 0
-		return fmt.Errorf("%s: fit: too few samples: %d for a %s trend with %d terms (need more samples than terms)", k.Name(), n, k.opts.Regression, k.p())
-	}
 	x := flatten(X)
 	k.xMean, k.xStd = make([]float64, m), make([]float64, m)
 	for j := range k.xStd {
@@ -162,6 +156,17 @@ func (k *Kriging) Fit(X [][]float64, y []float64) error {
 		}
 	}
 	k.x = x
+	// Like the RBF tail, the linear trend keeps a maximal independent subset of the features:
+	// one-hot indicators (which sum to 1 per gene) or collinear columns would make the
+	// regression matrix singular.
+	k.trend = nil
+	if k.opts.Regression == LinearTrend {
+		k.trend = independentTail(x, n, m)
+	}
+	if p := k.p(); n <= p {
+		k.m = 0
+		return fmt.Errorf("%s: fit: too few samples: %d for a %s trend with %d independent terms (need more samples than terms)", k.Name(), n, k.opts.Regression, p)
+	}
 	d2 := make([]float64, n*n)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {

@@ -1,7 +1,9 @@
 package predictor
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -94,4 +96,45 @@ func TestKrigingMaximumLikelihood(t *testing.T) {
 			t.Fatalf("training point %d: %v ± %v, want %v ± 0", i, mean[i], std[i], y[i])
 		}
 	}
+}
+
+// A linear trend on one-hot features keeps only independent columns (the indicators of a gene
+// sum to 1), and the model still interpolates.
+func TestKrigingOneHotLinearTrend(t *testing.T) {
+	b := Bounds{Lo: []int{0, 0, 1, 0}, Hi: []int{16, 1, 9, 9}}
+	oh, _ := NewOneHot(b)
+	r := rand.New(rand.NewPCG(51, 1))
+	gs := make([][]int, 60)
+	y := make([]float64, len(gs))
+	for i := range gs {
+		gs[i] = []int{r.IntN(17), r.IntN(2), 1 + r.IntN(9), r.IntN(10)}
+		y[i] = 0.2*float64(gs[i][0]) + float64(gs[i][1]) + 0.1*float64(gs[i][2]*gs[i][3]) + 0.01*r.NormFloat64()
+	}
+	F, err := Features(oh, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := NewKriging(KrigingOptions{})
+	if err := k.Fit(F, y); err != nil {
+		t.Fatal(err)
+	}
+	if p := k.p(); p >= 1+oh.Dim()-3 {
+		t.Errorf("trend has %d terms for %d one-hot features of 4 genes: dependent columns kept", p, oh.Dim())
+	}
+	p, _ := k.Predict(F)
+	for i := range y {
+		// Repeated genomes with different targets cannot both be interpolated; skip them.
+		if math.Abs(p[i]-y[i]) > 1e-5 && !repeated(gs, i) {
+			t.Fatalf("training point %d: %v, want %v", i, p[i], y[i])
+		}
+	}
+}
+
+func repeated(gs [][]int, i int) bool {
+	for j := range gs {
+		if j != i && fmt.Sprint(gs[j]) == fmt.Sprint(gs[i]) {
+			return true
+		}
+	}
+	return false
 }
