@@ -401,3 +401,18 @@ func TestSwitchingRepeats(t *testing.T) {
 		t.Error("Repeats -1: no error")
 	}
 }
+
+// An empty batch is a valid request: no predictions, no error.
+func TestEmptyBatch(t *testing.T) {
+	X, y := randomData(40, 3, 29, smooth)
+	for _, name := range ModelNames() {
+		m := fastModel(t, name)
+		if err := m.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Predict(nil)
+		if err != nil || len(p) != 0 {
+			t.Errorf("%s: Predict(nil) = %v, %v", name, p, err)
+		}
+	}
+}
