@@ -15,6 +15,9 @@ type DatasetRef struct {
 	Folder bool   // an image folder (one sub-folder per class)
 	// MaxTrain and MaxTest, when positive, keep only that many samples (quick experiments).
 	MaxTrain, MaxTest int
+	// Validation is the number of training images held out to measure top-1 (default 5000);
+	// Calibration the number of training images that recalibrate batch norm (default 2000).
+	Validation, Calibration int
 }
 
 // Dataset names a built-in dataset: "mnist" or "fashion-mnist".
@@ -41,6 +44,16 @@ func (d DatasetRef) Limit(train, test int) DatasetRef {
 	return d
 }
 
+// Holdout sets how many training images are held out for validation and used for batch-norm
+// calibration (0 keeps the defaults, 5000 and 2000).
+func (d DatasetRef) Holdout(validation, calibration int) DatasetRef {
+	if validation < 0 || calibration < 0 {
+		misuse("DatasetRef.Holdout", "sizes must not be negative, got %d and %d", validation, calibration)
+	}
+	d.Validation, d.Calibration = validation, calibration
+	return d
+}
+
 // Load reads the dataset into memory.
 func (d DatasetRef) Load() (train, test *data.Dataset, err error) {
 	opt := data.LoadOptions{MaxTrain: d.MaxTrain, MaxTest: d.MaxTest}
@@ -58,6 +71,9 @@ func (d DatasetRef) String() string {
 	s := fmt.Sprintf("%s %s", kind, d.Name)
 	if d.MaxTrain > 0 || d.MaxTest > 0 {
 		s += fmt.Sprintf(" (first %d train, %d test)", d.MaxTrain, d.MaxTest)
+	}
+	if d.Validation > 0 || d.Calibration > 0 {
+		s += fmt.Sprintf(" (hold out %d for validation, %d for calibration)", d.Validation, d.Calibration)
 	}
 	return s
 }

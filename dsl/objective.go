@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -37,12 +38,12 @@ const (
 	kindLatency
 )
 
-// Top1 is top-1 accuracy on the target task's validation split, in percent. It needs the
-// supernet: evaluating it outside a transfer run reports that the supernet is not built yet.
+// Top1 is top-1 accuracy on the target task's validation split, in percent, measured on the
+// experiment's supernet: by Evaluate (with Experiment.Supernet set) and by the transfer loop.
 func Top1() Metric {
 	return Metric{Name: "top1", Unit: "%", Scale: 1, NeedsAccuracy: true, kind: kindTop1,
 		measure: func(*space.Space, Arch) (float64, error) {
-			return 0, notBuilt("top-1 accuracy needs a trained supernet (nat/supernet evaluation and nat/transfer)")
+			return 0, errors.New("top-1 is measured on a supernet: use Evaluate(experiment, archs...) with Experiment.Supernet and Data set")
 		}}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/natgo/nat/nat/archive"
 	"github.com/natgo/nat/nat/space"
 	"github.com/natgo/nat/nat/transfer"
+	"github.com/natgo/nat/nat/transfer/bind"
 )
 
 // Env is where the entry points run: the context that cancels them and where their live
@@ -67,23 +68,49 @@ func TransferWith(e Experiment, net transfer.Supernet) (*Result, error) {
 	return DefaultEnv().TransferWith(e, net)
 }
 
-// Transfer runs NAT with the supernet checkpoint named by e.Supernet. The binding of nat/supernet
-// and nat/data to the loop (nat/transfer/bind) is not built yet, so it reports so; TransferWith
-// runs the real loop with any transfer.Supernet.
+// Transfer runs NAT: it opens the pre-trained supernet checkpoint e.Supernet on the target data
+// e.Data (nat/transfer/bind) and runs the transfer loop with it (see TransferWith).
 func (env Env) Transfer(e Experiment) (*Result, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	return nil, notBuilt("Transfer: the supernet binding of the transfer loop (nat/transfer/bind); TransferWith runs the loop with a given supernet")
+	return env.bound(e, false)
 }
 
-// Search is Transfer with adaptation off (searching a frozen supernet). Like Transfer it needs
-// the supernet binding, not built yet.
+// Search is Transfer with adaptation off: the surrogate-assisted search over the frozen supernet.
 func (env Env) Search(e Experiment) (*Result, error) {
+	return env.bound(e, true)
+}
+
+func (env Env) bound(e Experiment, frozen bool) (*Result, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, notBuilt("Search: the supernet binding of the transfer loop (nat/transfer/bind)")
+	te, err := e.engine()
+	if err != nil {
+		return nil, err
+	}
+	net, err := e.open(te)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	return env.run(e, net, frozen)
+}
+
+// open binds the supernet checkpoint and the target data.
+func (e Experiment) open(te transfer.Experiment) (*bind.Supernet, error) {
+	if e.Supernet == "" {
+		return nil, fmt.Errorf("experiment %s: no Supernet: set it to a pre-trained checkpoint (nat pretrain writes one; results/supernets/mnist/supernet.bin is shipped)", e.Name)
+	}
+	if e.Data.Name == "" {
+		return nil, fmt.Errorf("experiment %s: no Data: set it to the target task, e.g. Dataset(\"fashion-mnist\")", e.Name)
+	}
+	if e.Data.Folder {
+		return nil, notBuilt("image folders as transfer targets (nat/transfer/bind loads built-in datasets only)")
+	}
+	net, err := bind.Open(te, bind.Options{MaxTrain: e.Data.MaxTrain})
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", e.Name, err)
+	}
+	return net, nil
 }
 
 // TransferWith runs NAT's transfer loop (nat/transfer) on the experiment with net as the
@@ -147,23 +174,34 @@ func progressBundle(p transfer.Progress) display.Bundle {
 
 // engine translates the experiment into the transfer loop's.
 func (e Experiment) engine() (transfer.Experiment, error) {
-	s := e.Search.Defaults()
-	te := transfer.Experiment{
-		Name:           e.Name,
-		Space:          e.Space.Engine(),
-		SourceSupernet: e.Supernet,
-		Target:         e.Data.Name,
-		Predictor:      e.Predictor.Model,
-		Search:         transfer.SearchSettings{Population: s.Population, Generations: s.Generations},
-		InitialSize:    s.Initial,
-		Candidates:     s.Candidates,
-		Iterations:     s.Iterations,
-		AdaptSteps:     s.AdaptSteps,
-		Seed:           s.Seed,
-		OutDir:         e.Dir,
-	}
+	te := e.engineFields()
 	if te.OutDir == "" {
 		return te, fmt.Errorf("experiment %s: no Dir: a run needs a directory for its archive", e.Name)
+	}
+	if err := te.Validate(); err != nil {
+		return te, fmt.Errorf("experiment %s: %w", e.Name, err)
+	}
+	return te, nil
+}
+
+// engineFields fills the loop's experiment (with its defaults) without validating it.
+func (e Experiment) engineFields() transfer.Experiment {
+	s := e.Search.Defaults()
+	te := transfer.Experiment{
+		Name:            e.Name,
+		Space:           e.Space.Engine(),
+		SourceSupernet:  e.Supernet,
+		Target:          e.Data.Name,
+		ValidationSize:  e.Data.Validation,
+		CalibrationSize: e.Data.Calibration,
+		Predictor:       e.Predictor.Model,
+		Search:          transfer.SearchSettings{Population: s.Population, Generations: s.Generations},
+		InitialSize:     s.Initial,
+		Candidates:      s.Candidates,
+		Iterations:      s.Iterations,
+		AdaptSteps:      s.AdaptSteps,
+		Seed:            s.Seed,
+		OutDir:          e.Dir,
 	}
 	sp := te.Space
 	for _, o := range e.Objectives {
@@ -179,11 +217,7 @@ func (e Experiment) engine() (transfer.Experiment, error) {
 		}
 		te.Constraints = append(te.Constraints, tc)
 	}
-	te = te.WithDefaults()
-	if err := te.Validate(); err != nil {
-		return te, fmt.Errorf("experiment %s: %w", e.Name, err)
-	}
-	return te, nil
+	return te.WithDefaults()
 }
 
 // engineName is the metric's name in the transfer loop's archive.
@@ -286,12 +320,22 @@ func (env Env) Evaluate(e Experiment, archs ...Arch) (*Result, error) {
 	}
 	r := &Result{Objectives: e.Objectives, Constraints: e.Constraints, space: e.Space}
 	ctx := env.ctx()
-	for _, a := range archs {
+	top1, err := env.top1(e, archs)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range archs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
 		p := Point{Arch: a, Values: map[string]float64{}}
+		if top1 != nil {
+			p.Values["top1"] = top1[i]
+		}
 		for _, o := range e.Objectives {
+			if o.Metric.kind == kindTop1 {
+				continue
+			}
 			v, err := o.Metric.Measure(e.Space, a)
 			if err != nil {
 				return r, err
@@ -300,7 +344,7 @@ func (env Env) Evaluate(e Experiment, archs ...Arch) (*Result, error) {
 		}
 		for _, c := range e.Constraints {
 			v, ok := p.Values[c.Metric.Name]
-			if !ok {
+			if !ok && c.Metric.kind != kindTop1 {
 				var err error
 				if v, err = c.Metric.Measure(e.Space, a); err != nil {
 					return r, err
@@ -312,4 +356,25 @@ func (env Env) Evaluate(e Experiment, archs ...Arch) (*Result, error) {
 		r.Points = append(r.Points, p)
 	}
 	return r, nil
+}
+
+// top1 measures top-1 of archs on the supernet when the experiment needs it, or returns nil.
+func (env Env) top1(e Experiment, archs []Arch) ([]float64, error) {
+	needs := false
+	for _, o := range e.Objectives {
+		needs = needs || o.Metric.kind == kindTop1
+	}
+	for _, c := range e.Constraints {
+		needs = needs || c.Metric.kind == kindTop1
+	}
+	if !needs {
+		return nil, nil
+	}
+	te := e.engineFields()
+	net, err := e.open(te)
+	if err != nil {
+		return nil, fmt.Errorf("Evaluate: top-1 needs the supernet: %w", err)
+	}
+	defer net.Close()
+	return net.Evaluate(env.ctx(), archs)
 }

@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -81,9 +80,15 @@ func TestFrontKeepsNonDominated(t *testing.T) {
 
 func TestTopOneIsNotFaked(t *testing.T) {
 	sp := MNISTSpace()
-	_, err := Top1().Measure(sp, sp.Smallest())
-	if !errors.Is(err, ErrNotBuilt) {
-		t.Fatalf("Top1 measure: %v, want ErrNotBuilt", err)
+	if _, err := Top1().Measure(sp, sp.Smallest()); err == nil || !strings.Contains(err.Error(), "Supernet") {
+		t.Fatalf("Top1 measure without a supernet: %v, want an error saying it needs one", err)
+	}
+	exp := Experiment{Space: sp, Objectives: Objectives(Maximize(Top1()))}
+	if _, err := Evaluate(exp, sp.Smallest()); err == nil || !strings.Contains(err.Error(), "no Supernet") {
+		t.Fatalf("Evaluate top-1 without a supernet: %v", err)
+	}
+	if _, err := Transfer(exp); err == nil || !strings.Contains(err.Error(), "no Dir") {
+		t.Fatalf("Transfer without a run directory: %v", err)
 	}
 }
 

@@ -3,12 +3,17 @@ package session
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/traefik/yaegi/interp"
+
 	"github.com/natgo/nat/dsl"
 	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/nat/transfer"
+	"github.com/natgo/nat/nat/transfer/transfertest"
 )
 
 func TestVocabularyValuesDisplay(t *testing.T) {
@@ -32,15 +37,52 @@ func TestVocabularyValuesDisplay(t *testing.T) {
 	}
 }
 
-func TestTransferReportsNotBuilt(t *testing.T) {
-	s := newSession(t)
-	r, err := s.Eval(context.Background(), "_, err := Transfer(Experiment{Space: MNISTSpace(), Objectives: Objectives(Maximize(Top1()))})\nerr")
+// TestTransferInACell runs the transfer loop from a cell on a synthetic supernet (handed to the
+// script through a test package) and checks that its progress reaches the session's publisher
+// as one display updated in place.
+func TestTransferInACell(t *testing.T) {
+	var first, updates int
+	s, err := New(Options{Publisher: display.PublisherFunc(func(b display.Bundle, id string, update bool) {
+		if update {
+			updates++
+		} else {
+			first++
+		}
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, ok := r.Value.(error)
-	if !ok || !errors.Is(e, dsl.ErrNotBuilt) {
-		t.Fatalf("Transfer returned %v, want an error wrapping ErrNotBuilt", r.Value)
+	err = s.in.Use(interp.Exports{"natgo.test/fake/fake": {
+		"Supernet": reflect.ValueOf(func(sp *dsl.Space) transfer.Supernet {
+			net, err := transfertest.New(sp.Engine())
+			if err != nil {
+				panic(err)
+			}
+			return net
+		}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `import "natgo.test/fake"
+sp := MNISTSpace()
+exp := Experiment{Name: "cell", Space: sp, Objectives: Objectives(Maximize(Top1()), Minimize(Params())),
+	Search: SearchSettings{Initial: 24, Iterations: 1, Population: 12, Generations: 3, Candidates: 2, AdaptSteps: 2},
+	Dir: ` + "`" + t.TempDir() + "`" + `}
+res, err := TransferWith(exp, fake.Supernet(sp))
+if err != nil {
+	panic(err)
+}
+len(res.Points)`
+	r, err := s.Eval(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := r.Value.(int); !ok || n < 24 {
+		t.Fatalf("points = %v", r.Value)
+	}
+	if first != 1 || updates == 0 {
+		t.Errorf("progress: %d first displays, %d updates; want one display updated in place", first, updates)
 	}
 }
 
