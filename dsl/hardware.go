@@ -1,70 +1,84 @@
 package dsl
 
 import (
+	"context"
 	"fmt"
-	"os"
 
 	"github.com/natgo/nat/nat/hardware"
+	"github.com/natgo/nat/nat/hardware/measure"
 	"github.com/natgo/nat/nat/space"
 )
 
-// Target is a hardware target whose latency the search can minimize or bound.
+// Target is a hardware target whose latency the search can minimize or bound: a latency lookup
+// table (NAT's way, fast) or measurement on this machine (exact, slow: each subnet is built and
+// timed).
 type Target struct {
 	Name string
-	lut  *hardware.LUT
-	path string
+	t    *hardware.Target
 }
 
-// LatencyTable loads a target from a latency lookup table file (NAT's published YAML format,
-// or one written by nat hardware lut build).
+// Hardware resolves a target by name or path: a YAML or Parquet lookup table file, or the name
+// of a table in $NAT_HARDWARE_PATH, results/hardware or ../shared/reference/hardware (the
+// published CPU table is "i7-8700K").
+func Hardware(spec string) *Target {
+	t, err := hardware.Resolve(spec, hardware.SearchDirs())
+	if err != nil {
+		misuse("Hardware", "%v", err)
+	}
+	return &Target{Name: t.Name, t: t}
+}
+
+// LatencyTable loads a target from a latency lookup table file (NAT's published YAML format, or
+// the YAML or Parquet that nat hardware lut build writes).
 func LatencyTable(name, path string) *Target {
-	f, err := os.Open(path)
+	lut, err := hardware.Load(path)
 	if err != nil {
 		misuse("LatencyTable", "target %q: %v", name, err)
 	}
-	defer f.Close()
-	t, err := hardware.ReadYAML(f, path)
-	if err != nil {
-		misuse("LatencyTable", "target %q: %v", name, err)
-	}
-	return &Target{Name: name, lut: t, path: path}
+	t := hardware.NewLUTTarget(lut)
+	t.Name = name
+	return &Target{Name: name, t: t}
 }
 
-// Measured is a target whose latency is measured on this machine by running the subnet.
+// Measured is this machine as a target: each subnet is built with GoMLX and timed (batch 1,
+// median of 10 runs after 3 warm-up runs).
 func Measured(name string) *Target {
-	return &Target{Name: name}
+	g, err := measure.NewGoMLX(measure.Options{})
+	if err != nil {
+		misuse("Measured", "target %q: %v", name, err)
+	}
+	return &Target{Name: name, t: &hardware.Target{
+		Name: name, Metric: hardware.Latency, Method: hardware.ByMeasurement,
+		Estimator: hardware.Measured{Measurer: g, Options: hardware.MeasureOptions{Warmup: 3, Repeats: 10}},
+	}}
 }
 
 // String describes the target.
 func (t *Target) String() string {
-	if t == nil {
+	if t == nil || t.t == nil {
 		return "target <nil>"
 	}
-	if t.lut != nil {
-		return fmt.Sprintf("target %s: lookup table %s (%d entries)", t.Name, t.path, t.lut.Len())
+	if t.t.Table != nil {
+		return fmt.Sprintf("target %s: latency lookup table (%d entries)", t.Name, t.t.Table.Len())
 	}
-	return fmt.Sprintf("target %s: measured on this machine", t.Name)
+	return fmt.Sprintf("target %s: latency %s on this machine", t.Name, t.t.Method)
 }
 
-// Latency is the predicted latency of a subnet on a target, in milliseconds (batch 1 for a
-// table built that way).
+// Latency is the latency of a subnet on a target, in milliseconds.
 func Latency(t *Target) Metric {
-	if t == nil {
-		misuse("Latency", "nil target: load one with LatencyTable(name, path)")
+	if t == nil || t.t == nil {
+		misuse("Latency", "nil target: use Hardware(name), LatencyTable(name, path) or Measured(name)")
 	}
 	return Metric{Name: "latency@" + t.Name, Unit: "ms", Scale: 1, kind: kindLatency, target: t, measure: func(s *space.Space, a Arch) (float64, error) {
-		if t.lut == nil {
-			return 0, notBuilt("measured latency on " + t.Name + " (needs the supernet runtime)")
-		}
 		p, err := s.Plan(a)
 		if err != nil {
 			return 0, err
 		}
-		pred, err := t.lut.Predict(p)
+		v, err := t.t.Estimator.Estimate(context.Background(), p)
 		if err != nil {
 			return 0, fmt.Errorf("latency on %s: %w", t.Name, err)
 		}
-		return pred.Mean, nil
+		return v, nil
 	}}
 }
 

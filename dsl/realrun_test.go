@@ -43,3 +43,37 @@ func TestEvaluateOnTheShippedSupernet(t *testing.T) {
 		}
 	}
 }
+
+// TestHardwareTargets resolves the published CPU table by path and measures a subnet on this
+// machine.
+func TestHardwareTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and times a network; skipped in -short mode")
+	}
+	lut := filepath.Join("..", "..", "shared", "reference", "hardware", "i7-8700K_lut.yaml")
+	if _, err := os.Stat(lut); err != nil {
+		t.Skipf("needs ../shared (reference data beside the checkout): %v", err)
+	}
+	cpu := Hardware(lut)
+	sp := MobileNetV3()
+	m1 := sp.Decode("08|0|1100 1440 5510 5220 8877")
+	v, err := Latency(cpu).Measure(sp, m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The table is the authors' i7-8700K measurements: NAT-M1 sums to about 12 ms there.
+	if v < 5 || v > 30 {
+		t.Errorf("NAT-M1 on %s: %.2f ms", cpu, v)
+	}
+	here := Measured("this-machine")
+	mn := MNISTSpace()
+	start := time.Now()
+	ms, err := Latency(here).Measure(mn, mn.Smallest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("smallest nat-mnist subnet measured here: %.3f ms (measurement took %v)", ms, time.Since(start))
+	if !(ms > 0) {
+		t.Errorf("measured latency %v", ms)
+	}
+}

@@ -111,7 +111,7 @@ func TestEverythingPrints(t *testing.T) {
 		{exp, "experiment p"},
 		{res, "1 subnets, 1 on the front"},
 		{res.Points[0], fmt.Sprintf("madds=%.4g %v", float64(sp.Costs(sp.Smallest()).MAdds), sp.Smallest())},
-		{Measured("cpu"), "target cpu: measured"},
+		{Measured("cpu"), "target cpu: latency measured on this machine"},
 	} {
 		if got := c.v.String(); !strings.Contains(got, c.want) {
 			t.Errorf("%T prints %q, want it to contain %q", c.v, got, c.want)

@@ -20,6 +20,7 @@ func init() {
 		"ErrNotBuilt":     reflect.ValueOf(&dsl.ErrNotBuilt).Elem(),
 		"Evaluate":        reflect.ValueOf(dsl.Evaluate),
 		"HSwish":          reflect.ValueOf(dsl.HSwish),
+		"Hardware":        reflect.ValueOf(dsl.Hardware),
 		"ImageFolder":     reflect.ValueOf(dsl.ImageFolder),
 		"Latency":         reflect.ValueOf(dsl.Latency),
 		"LatencyTable":    reflect.ValueOf(dsl.LatencyTable),
