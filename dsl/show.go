@@ -15,6 +15,10 @@ func Context() context.Context { return context.Background() }
 
 // Show displays a value while code runs: its rich display in a notebook, its text otherwise.
 func Show(v any) {
+	if b, ok := v.(display.Bundle); ok {
+		fmt.Fprintln(os.Stdout, string(b[display.TextPlain]))
+		return
+	}
 	if d, ok := v.(display.Displayer); ok {
 		if t, ok := d.Display()[display.TextPlain]; ok {
 			fmt.Fprintln(os.Stdout, string(t))

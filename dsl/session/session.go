@@ -83,6 +83,16 @@ func (r *Result) Display() display.Bundle {
 // Bundle returns the display bundle of any value: its Display() when it implements
 // display.Displayer (with a text/plain part added if it lacks one), otherwise its text.
 func Bundle(v any) display.Bundle {
+	if b, ok := v.(display.Bundle); ok { // a bundle built by the code itself (res.Plot())
+		out := display.Bundle{}
+		for k, x := range b {
+			out[k] = x
+		}
+		if _, ok := out[display.TextPlain]; !ok {
+			out[display.TextPlain] = []byte("(display)")
+		}
+		return out
+	}
 	if d, ok := v.(display.Displayer); ok && d != nil && !isNilPointer(v) {
 		b := d.Display()
 		out := display.Bundle{}

@@ -126,3 +126,16 @@ _, err := Evaluate(Experiment{Space: sp, Objectives: Objectives(Minimize(slow))}
 		t.Fatalf("calls = %v, %v: Evaluate did not stop with the cell", r.Value, err)
 	}
 }
+
+func TestBundleValuesDisplayAsThemselves(t *testing.T) {
+	s := newSession(t)
+	r, err := s.Eval(context.Background(), `import "github.com/natgo/nat/dsl/display"
+display.Bundle{display.SVG: []byte("<svg/>"), display.TextPlain: []byte("a plot")}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Display()
+	if string(b[display.SVG]) != "<svg/>" || string(b[display.TextPlain]) != "a plot" {
+		t.Fatalf("display = %q", b)
+	}
+}
