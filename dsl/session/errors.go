@@ -55,7 +55,10 @@ type Error struct {
 	More []*Error
 	// Value is the value passed to panic, for run-time errors.
 	Value any
-	err   error // the underlying error, for errors.Is / errors.As
+	// GoStack is the Go stack of a panic that has no position in the user's code (a failure of
+	// the interpreter or of compiled code it called), for bug reports.
+	GoStack []byte
+	err     error // the underlying error, for errors.Is / errors.As
 }
 
 // Error formats the error as file:line:col: message, the way the Go tools do.

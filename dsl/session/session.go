@@ -199,7 +199,6 @@ type evaluation struct {
 	hasShown  bool
 	traceMu   sync.Mutex       // panicPos may be written by goroutines the code started
 	panicPos  []token.Position // positions from yaegi's panic trace, innermost first
-	panicFunc []string
 }
 
 // New starts a session: the standard library, the project's vocabulary and engine symbols, and
@@ -339,7 +338,6 @@ func (s *Session) recordPanicLine(line string) bool {
 		pos, _, _ := splitPos(line)
 		cur.traceMu.Lock()
 		cur.panicPos = append(cur.panicPos, pos)
-		cur.panicFunc = append(cur.panicFunc, m[4])
 		cur.traceMu.Unlock()
 	}
 	return true
@@ -840,7 +838,7 @@ func (s *Session) execute(ctx context.Context, prog *interp.Program, at token.Po
 		return canceledError(err, at)
 	}
 	s.cur.traceMu.Lock()
-	s.cur.panicPos, s.cur.panicFunc = nil, nil
+	s.cur.panicPos = nil
 	s.cur.traceMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil { // a panic that escaped the interpreter
@@ -900,7 +898,9 @@ func (s *Session) runtimeError(v any, stack []byte) *Error {
 		}
 		e.Pos = e.Trace[0]
 	}
-	_ = stack
+	if !e.Pos.IsValid() {
+		e.GoStack = stack // no position in the user's code: keep the interpreter's stack
+	}
 	return e
 }
 
