@@ -185,3 +185,33 @@ func TestScriptMainRunsOnce(t *testing.T) {
 		t.Fatalf("a later cell printed %q (value %v, err %v): main must not run again", r.Stdout, r.Value, err)
 	}
 }
+
+func TestScriptPanicTrace(t *testing.T) {
+	s := newSession(t)
+	src := `package main
+
+import . "github.com/natgo/nat/dsl"
+
+func score(m map[string]float64, a Arch) {
+	m[a.String()] = 1
+}
+
+func main() {
+	sp := MNISTSpace()
+	var m map[string]float64
+	score(m, sp.Smallest())
+}
+`
+	_, err := s.Eval(context.Background(), src, WithName("s.go"))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v", err)
+	}
+	var got []string
+	for _, p := range e.Trace {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "s.go:6:2 s.go:12:2" {
+		t.Fatalf("trace %v, want the assignment then the call of score (and nothing of the session's own)", got)
+	}
+}

@@ -127,3 +127,36 @@ func (s *Session) refine(pos token.Position, match func(ast.Node, *Session) bool
 	}
 	return fset.Position(best.Pos())
 }
+
+// enclosingFuncName is the name of the innermost function declaration that contains pos, or ""
+// when pos is in a function literal or at top level.
+func (s *Session) enclosingFuncName(pos token.Position) string {
+	fset := s.in.FileSet()
+	before := func(a, b token.Position) bool {
+		return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+	}
+	var best ast.Node
+	name := ""
+	for _, u := range s.units {
+		ast.Inspect(u, func(n ast.Node) bool {
+			switch n.(type) {
+			case *ast.FuncDecl, *ast.FuncLit:
+			default:
+				return true
+			}
+			p, e := fset.Position(n.Pos()), fset.Position(n.End())
+			if p.Filename != pos.Filename || before(pos, p) || !before(pos, e) {
+				return true
+			}
+			if best == nil || n.End()-n.Pos() < best.End()-best.Pos() {
+				best = n
+				name = ""
+				if fd, ok := n.(*ast.FuncDecl); ok {
+					name = fd.Name.Name
+				}
+			}
+			return true
+		})
+	}
+	return name
+}

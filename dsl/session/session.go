@@ -178,7 +178,7 @@ type Session struct {
 	goPanics goroutines // panics of goroutines the code started
 	// wrappers holds the positions of the function literals wrapCompound added, which are
 	// dropped from panic traces.
-	wrappers map[token.Position]bool
+	wrappers map[string]bool
 
 	// units are the syntax trees of every unit compiled so far, to refine panic positions.
 	units []ast.Node
@@ -208,7 +208,7 @@ func New(opts Options) (*Session, error) {
 		opts:        opts,
 		imported:    map[string]bool{},
 		fileImports: map[string]map[string]bool{},
-		wrappers:    map[token.Position]bool{},
+		wrappers:    map[string]bool{},
 		declared:    map[string]bool{},
 	}
 	s.out = &switchWriter{}
@@ -529,6 +529,7 @@ func (s *Session) evalFile(ctx context.Context, name, src string) error {
 	if err != nil {
 		return s.syntaxError(err, src)
 	}
+	s.wrappers[at.String()] = true // the call is the session's, not a frame of the user's
 	return s.run(ctx, call.Decls[0].(*ast.FuncDecl).Body)
 }
 
@@ -718,7 +719,7 @@ func (s *Session) wrapCompound(b *ast.BlockStmt) {
 		Body: &ast.BlockStmt{Lbrace: st.Pos(), List: []ast.Stmt{st}, Rbrace: st.End() - 1},
 	}
 	b.List[0] = &ast.ExprStmt{X: &ast.CallExpr{Fun: lit, Lparen: st.End() - 1, Rparen: st.End() - 1}}
-	s.wrappers[s.in.FileSet().Position(st.Pos())] = true
+	s.wrappers[s.in.FileSet().Position(st.Pos()).String()] = true
 }
 
 // hasDefer reports whether a defer statement appears in st outside function literals.
@@ -881,7 +882,7 @@ func (s *Session) runtimeError(v any, stack []byte) *Error {
 	if len(e.Trace) > 1 {
 		var kept []token.Position
 		for i, p := range e.Trace {
-			if i > 0 && s.wrappers[p] {
+			if i > 0 && s.wrappers[p.String()] {
 				continue
 			}
 			kept = append(kept, p)
@@ -893,8 +894,16 @@ func (s *Session) runtimeError(v any, stack []byte) *Error {
 		e.Trace = append([]token.Position(nil), e.Trace...)
 		for i := range e.Trace {
 			e.Trace[i] = s.refine(e.Trace[i], match)
-			// Outer frames are calls.
-			match = func(n ast.Node, _ *Session) bool { _, ok := n.(*ast.CallExpr); return ok }
+			// The next frame out is a call of the function this one is in (any call when that
+			// function has no name).
+			callee := s.enclosingFuncName(e.Trace[i])
+			match = func(n ast.Node, _ *Session) bool {
+				if callee != "" {
+					return isCallTo(n, callee)
+				}
+				_, ok := n.(*ast.CallExpr)
+				return ok
+			}
 		}
 		e.Pos = e.Trace[0]
 	}
