@@ -37,7 +37,7 @@ func runScript(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	r, err := s.Eval(ctx, string(src), session.WithName(path))
+	r, err := s.Eval(ctx, string(src), session.WithName(path), session.WithStdin(os.Stdin))
 	var exit *session.ExitError
 	if errors.As(err, &exit) {
 		if exit.Code == 0 {

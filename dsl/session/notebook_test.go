@@ -215,3 +215,15 @@ func main() {
 		t.Fatalf("trace %v, want the assignment then the call of score (and nothing of the session's own)", got)
 	}
 }
+
+func TestStdin(t *testing.T) {
+	s := newSession(t)
+	r, err := s.Eval(context.Background(), "var name string\nfmt.Scan(&name)\nname", WithStdin(strings.NewReader("fashion-mnist\n")))
+	if err != nil || r.Value != "fashion-mnist" {
+		t.Fatalf("got %v, %v", r.Value, err)
+	}
+	r, err = s.Eval(context.Background(), "n, err := fmt.Scan(&name)\nn == 0 && err != nil")
+	if err != nil || r.Value != true {
+		t.Fatalf("without stdin: %v, %v; want end of file", r.Value, err)
+	}
+}

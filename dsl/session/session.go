@@ -136,6 +136,7 @@ type EvalOption func(*evalConfig)
 
 type evalConfig struct {
 	name           string
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	publisher      display.Publisher
 }
@@ -150,6 +151,10 @@ func WithOutput(stdout, stderr io.Writer) EvalOption {
 	return func(c *evalConfig) { c.stdout, c.stderr = stdout, stderr }
 }
 
+// WithStdin gives this evaluation's code a standard input (fmt.Scan, os.Stdin). Without it the
+// code reads end of file.
+func WithStdin(r io.Reader) EvalOption { return func(c *evalConfig) { c.stdin = r } }
+
 // WithPublisher sends this evaluation's published displays to p in place of Options.Publisher.
 func WithPublisher(p display.Publisher) EvalOption {
 	return func(c *evalConfig) { c.publisher = p }
@@ -163,6 +168,7 @@ type Session struct {
 	mu   sync.Mutex // serializes evaluations
 
 	out, errw *switchWriter
+	stdin     *switchReader
 	imported  map[string]bool // import specs already evaluated, keyed by "name path"
 	// named holds the named (not dot or blank) import specs evaluated so far. yaegi scopes
 	// named imports to a file name, and each cell is its own file, so every cell re-imports them.
@@ -212,13 +218,14 @@ func New(opts Options) (*Session, error) {
 		declared:    map[string]bool{},
 	}
 	s.out = &switchWriter{}
+	s.stdin = &switchReader{}
 	s.errw = &switchWriter{onPanicLine: s.recordPanicLine}
 	args := opts.Args
 	if args == nil {
 		args = []string{"nat"}
 	}
 	s.in = interp.New(interp.Options{
-		Stdout: s.out, Stderr: s.errw, Args: args, Env: opts.Env,
+		Stdin: s.stdin, Stdout: s.out, Stderr: s.errw, Args: args, Env: opts.Env,
 	})
 	if err := s.in.Use(stdlib.Symbols); err != nil {
 		return nil, fmt.Errorf("session: loading the standard library: %w", err)
@@ -226,7 +233,9 @@ func New(opts Options) (*Session, error) {
 	// os.Stdout and os.Stderr as the script sees them write to the session, not to the
 	// process (yaegi only does this when they are *os.File).
 	var stdout, stderr io.Writer = s.out, s.errw
+	var stdin io.Reader = s.stdin
 	if err := s.in.Use(interp.Exports{"os/os": {
+		"Stdin":  reflect.ValueOf(&stdin).Elem(),
 		"Stdout": reflect.ValueOf(&stdout).Elem(),
 		"Stderr": reflect.ValueOf(&stderr).Elem(),
 	}}); err != nil {
@@ -366,10 +375,12 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 	start := time.Now()
 	s.out.set(&outBuf, cfg.stdout)
 	s.errw.set(&errBuf, cfg.stderr)
+	s.stdin.set(cfg.stdin)
 	s.cur = &evaluation{ctx: ctx, publisher: cfg.publisher, stdout: s.out, unit: cfg.name}
 	defer func() {
 		s.out.set(nil, nil)
 		s.errw.set(nil, nil)
+		s.stdin.set(nil)
 		s.cur = nil
 		res.Stdout, res.Stderr = outBuf.String(), errBuf.String()
 		res.Duration = time.Since(start)
@@ -1002,4 +1013,26 @@ func (w *switchWriter) Write(p []byte) (int, error) {
 		w.live.Write(p)
 	}
 	return len(p), nil
+}
+
+// switchReader is the interpreter's stdin: the running evaluation's reader, or end of file.
+type switchReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (r *switchReader) set(x io.Reader) {
+	r.mu.Lock()
+	r.r = x
+	r.mu.Unlock()
+}
+
+func (r *switchReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	x := r.r
+	r.mu.Unlock()
+	if x == nil {
+		return 0, io.EOF
+	}
+	return x.Read(p)
 }
