@@ -18,7 +18,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	inferBatch := fs.Int("infer-batch", 256, "inference batch size")
 	steps := fs.Int("steps", 3, "timed training steps (and inference batches) per subnet, after one warm-up")
 	noTorch := fs.Bool("no-torch", false, "skip the PyTorch comparison")
-	python := fs.String("python", "python3", "Python interpreter with torch (Debian: python3-torch)")
+	python := fs.String("python", "", "Python interpreter with torch (default: python3 on PATH, then /usr/bin/python3 from Debian's python3-torch)")
 	threads := fs.Int("threads", 2, "PyTorch threads")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {

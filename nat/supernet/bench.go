@@ -25,8 +25,8 @@ type BenchOptions struct {
 	InferBatch int // default 256
 	TrainSteps int // timed training steps per subnet after one warm-up step (default 3)
 	InferRuns  int // timed inference batches per subnet after one warm-up (default 3)
-	// Torch compares against PyTorch through Python ("python3" by default) when it can import
-	// torch; NoTorch skips it.
+	// Python runs the PyTorch comparison; empty tries "python3" on PATH, then /usr/bin/python3
+	// (Debian's python3-torch), and uses the first that imports torch. NoTorch skips it.
 	Python  string
 	NoTorch bool
 	Threads int // PyTorch threads (default 2, this project's machine)
@@ -87,9 +87,6 @@ func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult,
 	}
 	if opt.Threads <= 0 {
 		opt.Threads = 2
-	}
-	if opt.Python == "" {
-		opt.Python = "python3"
 	}
 	logf := opt.Log
 	if logf == nil {
@@ -206,12 +203,20 @@ func cpuTime() time.Duration {
 
 // runTorch runs torchbench.py on the plans.
 func runTorch(ctx context.Context, opt BenchOptions, plans []space.Plan) (string, []torchResult, error) {
-	py, err := exec.LookPath(opt.Python)
-	if err != nil {
-		return "", nil, fmt.Errorf("%s not found", opt.Python)
+	candidates := []string{opt.Python}
+	if opt.Python == "" {
+		candidates = []string{"python3", "/usr/bin/python3"}
 	}
-	if err := exec.CommandContext(ctx, py, "-c", "import torch").Run(); err != nil {
-		return "", nil, fmt.Errorf("python cannot import torch (Debian: apt-get install python3-torch)")
+	py := ""
+	for _, c := range candidates {
+		p, err := exec.LookPath(c)
+		if err == nil && exec.CommandContext(ctx, p, "-c", "import torch").Run() == nil {
+			py = p
+			break
+		}
+	}
+	if py == "" {
+		return "", nil, fmt.Errorf("no Python among %v imports torch (Debian: apt-get install python3-torch)", candidates)
 	}
 	dir, err := os.MkdirTemp("", "natbench")
 	if err != nil {
