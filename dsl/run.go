@@ -285,19 +285,60 @@ func (e Experiment) fromArchive(tr *transfer.Result) (*Result, error) {
 	return r, nil
 }
 
-// Plot is the run's Pareto plot (written by the transfer loop into its directory) as a display.
+// Plot is the Pareto plot of the result (first objective against the second; every point in
+// grey, the front highlighted) as SVG and PNG: for a run, the plot the transfer loop wrote into
+// its directory; for Evaluate, drawn now with the same code (nat/archive).
 func (r *Result) Plot() display.Bundle {
 	b := display.Bundle{display.TextPlain: []byte(fmt.Sprintf("Pareto front of %d subnets (%d on the front)", len(r.Points), len(r.Front())))}
-	if r.Dir == "" {
-		return b
+	dir, base := r.Dir, "pareto"
+	if dir == "" {
+		if len(r.Objectives) < 2 || len(r.Points) == 0 {
+			return b
+		}
+		tmp, err := os.MkdirTemp("", "nat-plot-")
+		if err != nil {
+			return b
+		}
+		defer os.RemoveAll(tmp)
+		if err := archive.PlotFront(r.rows(), tmp, base, archive.PlotOptions{}); err != nil {
+			b[display.TextPlain] = append(b[display.TextPlain], []byte(" (no plot: "+err.Error()+")")...)
+			return b
+		}
+		dir = tmp
 	}
-	if svg, err := os.ReadFile(filepath.Join(r.Dir, "pareto.svg")); err == nil {
+	if svg, err := os.ReadFile(filepath.Join(dir, base+".svg")); err == nil {
 		b[display.SVG] = svg
 	}
-	if png, err := os.ReadFile(filepath.Join(r.Dir, "pareto.png")); err == nil {
+	if png, err := os.ReadFile(filepath.Join(dir, base+".png")); err == nil {
 		b[display.PNG] = png
 	}
 	return b
+}
+
+// rows gives the points as archive rows (objectives in natural units, the front marked) for
+// plotting.
+func (r *Result) rows() []archive.Row {
+	front := map[int]bool{}
+	for _, f := range r.Front() {
+		for i := range r.Points {
+			if r.Points[i].Arch.Equal(f.Arch) {
+				front[i] = true
+			}
+		}
+	}
+	rows := make([]archive.Row, len(r.Points))
+	for i, p := range r.Points {
+		row := archive.Row{Arch: string(p.Arch.JSON()), Summary: p.Arch.String(), Front: front[i]}
+		for _, o := range r.Objectives {
+			scale := o.Metric.Scale
+			if scale == 0 {
+				scale = 1
+			}
+			row.Objectives = append(row.Objectives, archive.Objective{Name: o.Metric.Name, Value: p.Values[o.Metric.Name] / scale})
+		}
+		rows[i] = row
+	}
+	return rows
 }
 
 // Archive reads every finished iteration of the run's archive from disk.

@@ -118,3 +118,23 @@ func TestEverythingPrints(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluatePlot(t *testing.T) {
+	sp := MNISTSpace()
+	exp := Experiment{Space: sp, Objectives: Objectives(Minimize(Params()), Minimize(MAdds()))}
+	var archs []Arch
+	for seed := uint64(0); seed < 8; seed++ {
+		archs = append(archs, sp.Sample(seed))
+	}
+	res, err := Evaluate(exp, archs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Plot()
+	if !strings.Contains(string(b["image/svg+xml"]), "<svg") || len(b["image/png"]) < 100 {
+		t.Fatalf("plot bundle has %d SVG bytes and %d PNG bytes", len(b["image/svg+xml"]), len(b["image/png"]))
+	}
+	if !strings.Contains(string(res.Display()["text/html"]), "<svg") {
+		t.Error("the result's display does not include its plot")
+	}
+}

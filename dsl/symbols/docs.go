@@ -66,7 +66,7 @@ var Docs = map[string]string{
 	"github.com/natgo/nat/dsl.Result.Best":                          "Best returns the feasible point that is best on objective o among those that also satisfy\nthe extra constraints.",
 	"github.com/natgo/nat/dsl.Result.Display":                       "Display shows the result as an HTML table.",
 	"github.com/natgo/nat/dsl.Result.Front":                         "Front returns the feasible non-dominated points, sorted by the first objective.",
-	"github.com/natgo/nat/dsl.Result.Plot":                          "Plot is the run's Pareto plot (written by the transfer loop into its directory) as a display.",
+	"github.com/natgo/nat/dsl.Result.Plot":                          "Plot is the Pareto plot of the result (first objective against the second; every point in\ngrey, the front highlighted) as SVG and PNG: for a run, the plot the transfer loop wrote into\nits directory; for Evaluate, drawn now with the same code (nat/archive).",
 	"github.com/natgo/nat/dsl.Result.String":                        "String is the table.",
 	"github.com/natgo/nat/dsl.Result.Table":                         "Table prints every point, one row each.",
 	"github.com/natgo/nat/dsl.Search":                               "Search runs the surrogate-assisted search with the supernet frozen (see Env.Search).",
