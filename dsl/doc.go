@@ -15,5 +15,6 @@
 // session binds them to the running cell (cancellation, rich displays in the notebook).
 //
 // What is not built yet in the engine is reported by a clear error wrapping ErrNotBuilt, never
-// by a fake result.
+// by a fake result. README.md lists the vocabulary, what works today, and the interpreter's
+// limits with the way around each.
 package dsl

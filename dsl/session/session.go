@@ -6,6 +6,19 @@
 // what the code prints, recovers panics, and reports errors at line:column in the user's own
 // source. After any error the session stays usable.
 //
+//	s, err := session.New(session.Options{})
+//	res, err := s.Eval(ctx, cell, session.WithName("In[3]"), session.WithOutput(stdout, stderr),
+//		session.WithPublisher(p), session.WithStdin(r))
+//	res.Stdout, res.Stderr  // what the cell printed
+//	res.Display()           // the trailing expression's display.Bundle (nil when none)
+//	err.(*session.Error)    // Kind, Pos (file:line:col in the cell), Msg, Trace, More
+//	s.Complete(code, cursor), s.Inspect(code, cursor)
+//
+// How a cell runs: go/scanner cuts it into top-level items; imports run first (one unit each),
+// then declarations (one unit), then each statement as its own unit, every piece placed back at
+// its line and column with //line directives. The interpreter's weak spots are handled here and
+// listed, with what a user can do about the rest, in dsl/README.md.
+//
 // It is not the vocabulary (that is package dsl) and not the notebook protocol (package kernel).
 package session
 
