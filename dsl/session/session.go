@@ -960,12 +960,17 @@ func panicMessage(v any) string {
 // unsupportedError explains a panic of the interpreter's compiler. In yaegi v0.16.1 the known
 // cause is a range over an int or a func (Go 1.22/1.23 forms it does not implement).
 func unsupportedError(n ast.Node, fset *token.FileSet, r any) *Error {
+	// The range statement to blame: one over something that is surely an int (a literal, len,
+	// arithmetic) or a func literal first, else the first that is not obviously a container.
 	var rng *ast.RangeStmt
+	best := 3
 	ast.Inspect(n, func(x ast.Node) bool {
-		if rs, ok := x.(*ast.RangeStmt); ok && rng == nil && !obviouslyContainer(rs.X) {
-			rng = rs
+		if rs, ok := x.(*ast.RangeStmt); ok && !obviouslyContainer(rs.X) {
+			if score := rangeSuspicion(rs.X); score < best {
+				rng, best = rs, score
+			}
 		}
-		return rng == nil
+		return true
 	})
 	if rng != nil {
 		return &Error{Kind: Unsupported, Pos: fset.Position(rng.X.Pos()),
@@ -973,6 +978,22 @@ func unsupportedError(n ast.Node, fset *token.FileSet, r any) *Error {
 			Value: r}
 	}
 	return &Error{Kind: Unsupported, Pos: fset.Position(n.Pos()), Msg: fmt.Sprintf("the interpreter failed on this code: %v", r), Value: r}
+}
+
+// rangeSuspicion ranks how likely a range expression is an int or a func (lower: likelier).
+func rangeSuspicion(x ast.Expr) int {
+	switch x := x.(type) {
+	case *ast.BasicLit:
+		return 0
+	case *ast.BinaryExpr, *ast.FuncLit:
+		return 0
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap" || id.Name == "int") {
+			return 0
+		}
+		return 1
+	}
+	return 2
 }
 
 // obviouslyContainer reports whether a range expression is syntactically a slice, array, map,

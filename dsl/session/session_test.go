@@ -218,3 +218,11 @@ func TestCanceledLoopStaysDead(t *testing.T) {
 		t.Fatalf("ticks went from %d to %d after the cell was canceled", a, b)
 	}
 }
+
+func TestRangeOverIntAmongOtherRanges(t *testing.T) {
+	s := newSession(t)
+	_, err := s.Eval(context.Background(), "func f(xs []int) {\n\tfor _, x := range xs {\n\t\t_ = x\n\t}\n\tfor i := range len(xs) {\n\t\t_ = i\n\t}\n}")
+	if err == nil || !strings.HasPrefix(err.Error(), "cell1.go:5:17: cannot range over len(xs)") {
+		t.Fatalf("err = %v", err)
+	}
+}
