@@ -157,6 +157,10 @@ func Save(path string, t *LUT) error {
 		return fmt.Errorf("hardware: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private; a table is not
+		tmp.Close()
+		return fmt.Errorf("hardware: %w", err)
+	}
 	if isParquet(path) {
 		err = WriteParquet(tmp, t)
 	} else {
