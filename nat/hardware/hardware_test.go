@@ -439,3 +439,35 @@ func TestResolveByPathAndName(t *testing.T) {
 		t.Errorf("Resolve(unknown) = %v", err)
 	}
 }
+
+// A table in OFA's format prices a network through its own keys, pooling entry included.
+func TestPredictWithAnOFATable(t *testing.T) {
+	sp := preset(t, space.NATImageNet)
+	_, p := planOf(t, sp, natModels["NAT-M2"])
+	keys, err := PlanKeys(p, OFA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yml strings.Builder
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if ks := k.Key.String(); !seen[ks] {
+			seen[ks] = true
+			yml.WriteString(ks + ": {count: 3, mean: 0.25, std: 0.0}\n")
+		}
+	}
+	lut, err := ReadYAML(strings.NewReader(yml.String()), "ofa.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lut.Format != OFA {
+		t.Fatalf("format %q, want ofa", lut.Format)
+	}
+	pred, err := lut.Predict(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0.25 * float64(len(keys)); math.Abs(pred.Mean-want) > 1e-12 || len(pred.Layers) != len(p.Layers)+1 {
+		t.Errorf("OFA prediction %v over %d terms, want %v over %d", pred.Mean, len(pred.Layers), want, len(p.Layers)+1)
+	}
+}
