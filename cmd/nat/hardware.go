@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,7 +171,7 @@ func addMeasureFlags(fs *flag.FlagSet, defaultNote string) measureFlags {
 		repeats:       fs.Int("repeats", 0, "timed runs (default 30"+defaultNote+")"),
 		clock:         fs.String("clock", "", "wall (elapsed time) or cpu (this process's CPU time, steadier on a shared machine) (default wall"+defaultNote+")"),
 		statistic:     fs.String("statistic", "", "median or min of the timed runs (default median"+defaultNote+")"),
-		backendConfig: fs.String("backend-config", "", "GoMLX Go backend configuration, e.g. ops_sequential (default: the backend's defaults, as the supernet runs)"),
+		backendConfig: fs.String("backend-config", "", "GoMLX Go backend configuration, e.g. ops_sequential (the supernet's configuration); default: the backend's own defaults for lut build, the table's configuration for validate"),
 		seed:          fs.Uint64("seed", 1, "seed of the random weights and inputs (and of the sampled subnets)"),
 	}
 }
@@ -327,7 +328,17 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	if meta.Clock != "" && meta.Clock != mo.Clock || meta.Statistic != "" && meta.Statistic != mo.Statistic {
 		fmt.Fprintf(e.Stderr, "warning: table %s holds the %s of %s time; validating with the %s of %s time\n", tg.Name, meta.Statistic, meta.Clock, mo.Statistic, mo.Clock)
 	}
-	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed, BackendConfig: *mf.backendConfig})
+	// Unless told otherwise, configure the backend as the table was measured (measure.GoMLX writes
+	// the configuration into the backend description as config "...").
+	backendConfig := *mf.backendConfig
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "backend-config" })
+	if !explicit {
+		if m := backendConfigRE.FindStringSubmatch(meta.Backend); m != nil {
+			backendConfig = m[1]
+		}
+	}
+	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed, BackendConfig: backendConfig})
 	if err != nil {
 		return fmt.Errorf("hardware validate: %w", err)
 	}
@@ -367,6 +378,9 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 		v.Target, v.Device, v.KendallTau, v.MAPE, v.N)
 	return nil
 }
+
+// backendConfigRE finds the Go backend configuration in a table's backend description.
+var backendConfigRE = regexp.MustCompile(`config "([^"]*)"`)
 
 // writeValidation writes the report as JSON and as a Markdown table, named after the target and
 // space, and returns the paths.
