@@ -217,8 +217,9 @@ func (s *Session) topNames() []string {
 			out = append(out, t.String())
 		}
 	}
-	out = append(out, "append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len",
-		"make", "max", "min", "new", "panic", "print", "println", "real", "recover",
+	// Go 1.21's min, max and clear are missing from yaegi v0.16.1.
+	out = append(out, "append", "cap", "close", "complex", "copy", "delete", "imag", "len",
+		"make", "new", "panic", "print", "println", "real", "recover",
 		"bool", "byte", "complex128", "complex64", "error", "float32", "float64", "int", "int16",
 		"int32", "int64", "int8", "rune", "string", "uint", "uint16", "uint32", "uint64", "uint8",
 		"uintptr", "any", "true", "false", "nil", "iota")

@@ -93,6 +93,9 @@ func (e *Error) Unwrap() error { return e.err }
 // posRE matches the "file:line:col: " prefix of yaegi's compile errors and panic trace lines.
 var posRE = regexp.MustCompile(`^(.*?):(\d+):(\d+): `)
 
+// bareLineColRE matches a "line:col: " prefix with no file name.
+var bareLineColRE = regexp.MustCompile(`^\d+:\d+: `)
+
 // splitPos parses a leading "file:line:col: " off s.
 func splitPos(s string) (token.Position, string, bool) {
 	m := posRE.FindStringSubmatchIndex(s)
@@ -128,7 +131,11 @@ func compileError(err error) *Error {
 	msg := err.Error()
 	pos, rest, ok := splitPos(msg)
 	if !ok {
-		return &Error{Kind: Compile, Msg: msg, err: err}
+		// "line:col: message" without a file is a position in the interpreter's own source.
+		if m := bareLineColRE.FindStringIndex(msg); m != nil {
+			msg = msg[m[1]:]
+		}
+		return &Error{Kind: Compile, Msg: explainCompile(msg), err: err}
 	}
 	return &Error{Kind: Compile, Pos: pos, Msg: explainCompile(rest), err: err}
 }
@@ -136,6 +143,10 @@ func compileError(err error) *Error {
 // explainCompile rewords the interpreter messages that confuse users most.
 func explainCompile(msg string) string {
 	switch {
+	case msg == "undefined: min" || msg == "undefined: max" || msg == "undefined: clear":
+		return msg + " (the interpreter, yaegi v0.16.1, lacks Go 1.21's builtins min, max and clear: use math.Min/math.Max or a loop; delete the keys or make a new map)"
+	case strings.HasPrefix(msg, "undefined selector: slices.") || strings.HasPrefix(msg, "undefined selector: maps."):
+		return msg + " (the interpreter, yaegi v0.16.1, has only part of the generic slices and maps packages: use package sort or a loop)"
 	case strings.HasPrefix(msg, "undefined: "):
 		return msg
 	case strings.HasPrefix(msg, "cannot convert ") && !strings.Contains(msg, "\n"):

@@ -844,8 +844,14 @@ func (s *Session) compile(n ast.Node) (prog *interp.Program, err error) {
 		}
 		if strings.Contains(e.Msg, "constant definition loop") || strings.Contains(e.Msg, "undefined type") {
 			if id := s.findUndefined(n); id != nil {
-				e.Pos, e.Msg = s.in.FileSet().Position(id.Pos()), "undefined: "+id.Name
+				e.Pos, e.Msg = s.in.FileSet().Position(id.Pos()), explainCompile("undefined: "+id.Name)
 			}
+		}
+		if !e.Pos.IsValid() || e.Pos.Filename == "" {
+			// An error inside the interpreter's own source (its generic standard library): point
+			// at the user's statement that reached it.
+			e.Msg = fmt.Sprintf("%s (in the interpreter's generic standard library code, reached from here)", e.Msg)
+			e.Pos = s.unitPos(n)
 		}
 		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && s.cur != nil && s.cur.stmtNames[name] {
 			if _, isFile := n.(*ast.File); isFile {

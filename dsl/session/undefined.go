@@ -20,6 +20,9 @@ func (s *Session) findUndefined(n ast.Node) *ast.Ident {
 	for _, name := range types.Universe.Names() {
 		known[name] = true
 	}
+	for _, missing := range []string{"min", "max", "clear"} { // Go 1.21 builtins yaegi lacks
+		delete(known, missing)
+	}
 	for key := range s.imported {
 		s.addImportNames(key, known)
 	}
