@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
 
 	"github.com/natgo/nat/dsl/session"
 )
@@ -24,11 +26,36 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("repl: %w", err)
 	}
-	return repl(ctx, s, os.Stdin, e)
+	// Ctrl-C interrupts the running evaluation, not the prompt: evaluations run under their own
+	// contexts, canceled by this handler (the program's context is canceled by the first Ctrl-C
+	// for good, which suits one-shot verbs, not a prompt).
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	defer signal.Stop(interrupts)
+	var mu sync.Mutex
+	var cancelRunning context.CancelFunc
+	go func() {
+		for range interrupts {
+			mu.Lock()
+			if cancelRunning != nil {
+				cancelRunning()
+			}
+			mu.Unlock()
+		}
+	}()
+	evalCtx := func() (context.Context, context.CancelFunc) {
+		c, cancel := context.WithCancel(context.Background())
+		mu.Lock()
+		cancelRunning = cancel
+		mu.Unlock()
+		return c, cancel
+	}
+	return repl(evalCtx, s, os.Stdin, e)
 }
 
-func repl(ctx context.Context, s *session.Session, in io.Reader, e *env) error {
-	fmt.Fprintln(e.Stdout, `NAT DSL (yaegi). The vocabulary is imported (. "github.com/natgo/nat/dsl"); Ctrl-D quits.`)
+// repl reads cells from in and evaluates them, each under a context from newCtx.
+func repl(newCtx func() (context.Context, context.CancelFunc), s *session.Session, in io.Reader, e *env) error {
+	fmt.Fprintln(e.Stdout, `NAT DSL (yaegi). The vocabulary is imported (. "github.com/natgo/nat/dsl"); Ctrl-C interrupts a cell, Ctrl-D quits.`)
 	sc := bufio.NewScanner(in)
 	var buf strings.Builder
 	prompt := "nat> "
@@ -45,7 +72,9 @@ func repl(ctx context.Context, s *session.Session, in io.Reader, e *env) error {
 			buf.Reset()
 			continue
 		}
+		ctx, cancel := newCtx()
 		r, err := s.Eval(ctx, src, session.WithName("repl"))
+		cancel()
 		var se *session.Error
 		if errors.As(err, &se) && se.Kind == session.Syntax && incomplete(se) {
 			prompt = "...  "
@@ -59,9 +88,6 @@ func repl(ctx context.Context, s *session.Session, in io.Reader, e *env) error {
 		}
 		if r.HasValue {
 			fmt.Fprintln(e.Stdout, session.Text(r.Value))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 	}
 }
