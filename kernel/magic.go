@@ -123,7 +123,7 @@ func (k *Kernel) help() display.Bundle {
 			break
 		}
 		if n == "%%gonb" {
-			b.WriteString("| `%%gonb` (first line) | runs the rest of the cell as compiled Go in a GoNB kernel, started on first use (GoNB's own `%%`, `!` and `%` commands apply there); values do not persist between such cells |\n")
+			b.WriteString("| `%%gonb` (first line) | runs the rest of the cell as compiled Go in a GoNB kernel, started on first use (GoNB's own `%%`, `!` and `%` commands apply there); values do not persist between such cells; a program that displays just before it exits should end with `gonbui.Sync()` |\n")
 			continue
 		}
 		if sc, ok := k.opts.CellMagics[strings.TrimPrefix(n, "%%")].(Script); ok {

@@ -86,7 +86,7 @@ func TestRelayRunsCompiledCells(t *testing.T) {
 	}
 
 	rec = recorder{}
-	_, err = r.Execute(ctx, "!*go get github.com/janpfeifer/gonb@v0.11.4\nimport \"github.com/janpfeifer/gonb/gonbui\"\n%%\ngonbui.DisplayHTML(\"<b>compiled</b>\")", rec.output())
+	_, err = r.Execute(ctx, "!*go get github.com/janpfeifer/gonb@v0.11.4\nimport \"github.com/janpfeifer/gonb/gonbui\"\n%%\ngonbui.DisplayHTML(\"<b>compiled</b>\")\ngonbui.Sync()", rec.output())
 	if err != nil {
 		t.Fatalf("display cell: %v\nstderr: %s", err, rec.stderr.String())
 	}
