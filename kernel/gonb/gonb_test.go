@@ -3,6 +3,7 @@ package gonb
 import (
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -107,15 +108,31 @@ func TestRelayRunsCompiledCells(t *testing.T) {
 		t.Errorf("compile error: %#v", err)
 	}
 
+	// Interrupt once the program runs (it printed), not during its compilation.
 	cellCtx, interrupt := context.WithCancel(ctx)
-	time.AfterFunc(3*time.Second, interrupt)
 	rec = recorder{}
+	out := rec.output()
+	out.Stdout = interruptOn{out.Stdout, "sleeping", interrupt}
 	began := time.Now()
-	_, err = r.Execute(cellCtx, "%%\nfmt.Println(\"sleeping\")\ntime.Sleep(time.Hour)", rec.output())
+	_, err = r.Execute(cellCtx, "%%\nfmt.Println(\"sleeping\")\ntime.Sleep(time.Hour)", out)
 	if err == nil {
 		t.Errorf("interrupted cell returned no error")
 	}
 	if d := time.Since(began); d > time.Minute {
 		t.Errorf("interrupt took %v", d)
 	}
+}
+
+// interruptOn calls interrupt when text is written through it.
+type interruptOn struct {
+	w         io.Writer
+	text      string
+	interrupt func()
+}
+
+func (o interruptOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), o.text) {
+		o.interrupt()
+	}
+	return o.w.Write(p)
 }
