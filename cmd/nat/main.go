@@ -72,6 +72,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
+		// A script that called os.Exit(n) (nat run) makes the command exit with n.
+		var exit interface{ ExitCode() int }
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			os.Exit(exit.ExitCode())
+		}
 		fmt.Fprintln(os.Stderr, "nat:", err)
 		os.Exit(1)
 	}

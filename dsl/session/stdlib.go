@@ -16,6 +16,9 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// ExitCode is the status the script asked for; the nat command exits with it.
+func (e *ExitError) ExitCode() int { return e.Code }
+
 // exitPanic is the panic value os.Exit raises inside the session.
 type exitPanic struct{ code int }
 
