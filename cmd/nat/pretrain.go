@@ -43,6 +43,7 @@ func runPretrain(ctx context.Context, e *env, args []string) error {
 	batch := fs.Int("batch", 32, "images per step")
 	lr := fs.Float64("lr", 0.05, "peak learning rate (SGD, Nesterov momentum 0.9, cosine per phase)")
 	scale := fs.Float64("scale", 1, "multiplies every phase's default step count (60 full, 60 kernel, 60 depth, 100 expansion)")
+	finalSteps := fs.Int("final-steps", 0, "steps of an extra last phase with every dimension elastic (uniform subnets); may be added to a finished run")
 	distill := fs.Float64("distill", 0, "weight of distillation from the largest subnet (0 = off; doubles the cost)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	evalImages := fs.Int("eval-images", 0, "test images for the final smallest/median/largest report (0 = all)")
@@ -88,9 +89,13 @@ func runPretrain(ctx context.Context, e *env, args []string) error {
 	defer net.Close()
 	tr, _ := net.NumParams()
 	fmt.Fprintf(e.Stderr, "supernet %s w%g: %d parameters; dataset %s: %d train, %d test\n", sp.Name, *width, tr, *dataset, train.N, test.N)
+	phases := supernet.DefaultPhases(*scale)
+	if *finalSteps > 0 {
+		phases = append(phases, supernet.FinalPhase(*finalSteps))
+	}
 	start := time.Now()
 	err = supernet.Pretrain(ctx, net, train, supernet.PretrainOptions{
-		Phases:             supernet.DefaultPhases(*scale),
+		Phases:             phases,
 		Train:              supernet.TrainOptions{BatchSize: *batch, LR: *lr, Distill: *distill, Seed: *seed},
 		Dir:                *out,
 		DropOptimizerAtEnd: true,

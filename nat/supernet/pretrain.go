@@ -53,6 +53,12 @@ func DefaultPhases(scale float64) []Phase {
 	}
 }
 
+// FinalPhase is an optional last phase with every dimension elastic (uniform subnets), appended
+// after progressive shrinking to train all subnets longer.
+func FinalPhase(steps int) Phase {
+	return Phase{Name: "final", Steps: steps, Kernel: true, Depth: true, Expansion: true}
+}
+
 // PretrainState is saved as progress.json beside the checkpoint.
 type PretrainState struct {
 	Phase     int    `json:"phase"`      // index of the current phase
@@ -99,7 +105,9 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 			}
 		}
 	}
-	for pi := state.Phase; pi < len(phases) && !state.Done; pi++ {
+	// Done only records that every phase then listed finished: phases appended since (e.g. a
+	// longer final phase) still run.
+	for pi := state.Phase; pi < len(phases); pi++ {
 		ph := phases[pi]
 		if state.Phase != pi {
 			state = PretrainState{Phase: pi}
@@ -135,7 +143,7 @@ func Pretrain(ctx context.Context, net *Supernet, train *data.Dataset, opt Pretr
 		}
 		state = PretrainState{Phase: pi + 1}
 	}
-	state.Done = true
+	state = PretrainState{Phase: len(phases), Done: true}
 	if opt.Dir != "" {
 		return saveProgress(net, opt.Dir, state, SaveOptions{WithoutOptimizer: opt.DropOptimizerAtEnd})
 	}
