@@ -44,6 +44,8 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	calibSize := fs.Int("calib-size", d.CalibrationSize, "training images for batch-norm recalibration")
 	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")
 	dataDir := fs.String("data-dir", "", "directory searched first for the dataset")
+	randomN := fs.Int("random-search", 0, "instead of NAT, the baseline: measure N uniform random subnets with the unadapted supernet")
+	compareTo := fs.String("compare-to", "", "with --random-search: a NAT run directory whose hypervolume normalisation to use (and to compare with)")
 	asJSON := fs.Bool("json", false, "print the final front as JSON")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	pos, err := parseInterleaved(fs, args)
@@ -110,7 +112,12 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	res, err := transfer.Run(ctx, exp, net, opt)
+	var res *transfer.Result
+	if *randomN > 0 {
+		res, err = randomSearch(ctx, e, exp, net, *randomN, *compareTo, opt)
+	} else {
+		res, err = transfer.Run(ctx, exp, net, opt)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("transfer: interrupted; rerun the same command to resume from %s: %w", exp.OutDir, err)
@@ -203,4 +210,44 @@ func roundETA(d time.Duration) string {
 		return "-"
 	}
 	return d.Round(time.Second).String()
+}
+
+// randomSearch runs the random-search baseline and, given a NAT run to compare with, prints both
+// hypervolumes on the NAT run's normalisation.
+func randomSearch(ctx context.Context, e *env, exp transfer.Experiment, net transfer.Supernet, n int, compareTo string, opt transfer.Options) (*transfer.Result, error) {
+	var norm *archive.IterationStats
+	var nat *archive.Iteration
+	if compareTo != "" {
+		first, err := archive.ReadIteration(filepath.Join(compareTo, archive.FileName(0)))
+		if err != nil {
+			return nil, fmt.Errorf("transfer: --compare-to: %w", err)
+		}
+		norm = &first.Stats
+		if nat, err = archive.Latest(compareTo); err != nil {
+			return nil, err
+		}
+	}
+	res, err := transfer.RandomSearch(ctx, exp, net, n, norm, opt)
+	if err != nil || nat == nil {
+		return res, err
+	}
+	senses := make([]bool, len(exp.Objectives))
+	for i, o := range exp.Objectives {
+		senses[i] = o.Maximize
+	}
+	hvNAT, err := transfer.FrontHypervolume(nat.Rows, senses, *norm)
+	if err != nil {
+		return nil, err
+	}
+	hvRandom, err := transfer.FrontHypervolume(res.Archive, senses, *norm)
+	if err != nil {
+		return nil, err
+	}
+	distinct := map[string]bool{}
+	for _, r := range nat.Rows {
+		distinct[r.Genome] = true
+	}
+	fmt.Fprintf(e.Stdout, "hypervolume on %s's normalisation (reference point 1.01 per normalised objective):\n  NAT after iteration %d (%d subnets measured): %.4f\n  random search (%d subnets measured):       %.4f\n\n",
+		compareTo, nat.Index, len(distinct), hvNAT, len(res.Archive), hvRandom)
+	return res, nil
 }

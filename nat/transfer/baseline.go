@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -39,6 +40,12 @@ func RandomSearch(ctx context.Context, exp Experiment, net Supernet, n int, norm
 	}
 	r := &runner{exp: exp, sp: exp.Space, net: net, opt: opt, t1: exp.top1Index(),
 		index: map[string]int{}, cache: map[string]*exact{}, start: time.Now(), noCheckpoints: true}
+	if err := os.MkdirAll(exp.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("transfer: %w", err)
+	}
+	if err := archive.RemoveTemporaries(exp.OutDir); err != nil {
+		return nil, err
+	}
 	last, err := r.openRun()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package transfer_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestSearchBeatsRandomOnTheSyntheticSupernet(t *testing.T) {
 	evals := len(res.Archive) // every subnet measured once: 30 + 4*4
 	norm := res.Stats[0]
 
-	rdir := t.TempDir()
+	rdir := filepath.Join(t.TempDir(), "random") // not created yet
 	rexp := smallExperiment(t, rdir)
 	rexp.AdaptSteps = -1
 	rnet := newNet(t, exp.Space)
