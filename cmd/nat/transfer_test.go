@@ -68,6 +68,20 @@ func TestTransferCommand(t *testing.T) {
 	if len(its) != 3 || m == nil || len(m.Resumes) != 1 || m.Resumes[0].FromIteration != 1 {
 		t.Errorf("after resuming: iterations %v, manifest resumes %+v", its, m)
 	}
+	// The random-search baseline with as many measured subnets, on the NAT run's normalisation.
+	rdir := filepath.Join(t.TempDir(), "random")
+	text, err = runVerb(t, "transfer", "--source-supernet", src, "--target", "mnist", "--out", rdir, "--random-search", "16",
+		"--compare-to", out, "--val-size", "100", "--calib-size", "100", "--max-train", "600", "--predictor", "rbf",
+		"--objectives", "top1,madds,params", "--quiet")
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	if !strings.Contains(text, "random search (16 subnets measured)") || !strings.Contains(text, "NAT after iteration 2 (16 subnets measured)") {
+		t.Errorf("random-search comparison output:\n%s", text)
+	}
+	if rows, err := archive.Latest(rdir); err != nil || len(rows.Rows) != 16 || rows.Rows[0].Reason != archive.ReasonRandom {
+		t.Errorf("random-search archive: %v", err)
+	}
 	if _, err := runVerb(t, "transfer", "--out", out); err == nil || !strings.Contains(err.Error(), "--source-supernet") {
 		t.Errorf("missing --source-supernet: %v", err)
 	}
