@@ -27,8 +27,8 @@ func RandomSearch(ctx context.Context, exp Experiment, net Supernet, n int, norm
 	if net == nil {
 		return nil, errors.New("transfer: RandomSearch needs a Supernet")
 	}
-	exp.Iterations = 0
 	exp = exp.WithDefaults()
+	exp.Iterations = 0
 	if err := exp.Validate(); err != nil {
 		return nil, err
 	}
