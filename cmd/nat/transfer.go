@@ -19,29 +19,35 @@ import (
 )
 
 func runTransfer(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "transfer", "nat transfer --source-supernet PATH --target fashion-mnist --out DIR [--iterations N] [flags]")
+	fs := newFlags(e, "transfer", "nat transfer --out DIR [--source-supernet PATH] [--target fashion-mnist] [--iterations N] [flags]\n\n"+
+		"The defaults are the quickstart, sized to finish in about 10 minutes on 2 cores: the shipped\n"+
+		"MNIST supernet adapted to Fashion-MNIST, 30 initial subnets, 3 iterations of 5 candidates and\n"+
+		"30 adaptation steps, re-measuring only the front. NAT's paper runs 100 initial subnets, 30\n"+
+		"iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole archive\n"+
+		"(--initial 100 --iterations 30 --candidates 8 --adapt-steps N --reevaluate all --val-size 5000\n"+
+		"--calib-size 2000): hours to days on a CPU.")
 	d := transfer.Experiment{}.WithDefaults()
-	source := fs.String("source-supernet", "", "pre-trained supernet checkpoint to adapt (required)")
+	source := fs.String("source-supernet", filepath.Join("results", "supernets", "mnist", "supernet.bin"), "pre-trained supernet checkpoint to adapt")
 	target := fs.String("target", "fashion-mnist", "target dataset: mnist, fashion-mnist or folder:PATH")
 	out := fs.String("out", "", "run directory; an existing run of the same experiment is resumed (required)")
 	spaceName := fs.String("space", "", "search space preset (default: the supernet's own space)")
-	iterations := fs.Int("iterations", d.Iterations, "iterations after the initial archive")
-	initial := fs.Int("initial", d.InitialSize, "initial archive size (smallest, largest, uniform random)")
-	candidates := fs.Int("candidates", d.Candidates, "subnets evaluated for real per iteration")
+	iterations := fs.Int("iterations", 3, "iterations after the initial archive")
+	initial := fs.Int("initial", 30, "initial archive size (smallest, largest, uniform random)")
+	candidates := fs.Int("candidates", 5, "subnets evaluated for real per iteration")
 	seed := fs.Uint64("seed", 1, "random seed")
 	objectives := fs.String("objectives", "top1,madds", "comma-separated objectives: top1, madds, params, latency:TARGET (a table file or name, see nat hardware)")
 	maxMAdds := fs.Float64("max-madds", 0, "constraint: candidates' multiply-adds at most this many millions (0 = none)")
 	pred := fs.String("predictor", d.Predictor, "accuracy predictor: as (adaptive switching), rbf, rbf-ensemble, kriging, bagged-trees, mlp")
 	pop := fs.Int("population", d.Search.Population, "NSGA-III population")
 	gens := fs.Int("generations", d.Search.Generations, "NSGA-III generations per iteration")
-	adaptSteps := fs.Int("adapt-steps", d.AdaptSteps, "supernet training steps per iteration (-1: no adaptation)")
-	batch := fs.Int("batch-size", d.AdaptBatchSize, "adaptation batch size")
+	adaptSteps := fs.Int("adapt-steps", 30, "supernet training steps per iteration (-1: no adaptation)")
+	batch := fs.Int("batch-size", 64, "adaptation batch size")
 	lr := fs.Float64("lr", d.LearningRate, "peak adaptation learning rate (cosine over all iterations)")
 	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
 	best := fs.Float64("best-fraction", d.BestFraction, "fraction of the archive whose gene distribution adaptation samples")
-	reeval := fs.String("reevaluate", d.Reevaluate, "after adaptation re-measure: all, front or none")
-	valSize := fs.Int("val-size", d.ValidationSize, "validation images held out of the target's training set")
-	calibSize := fs.Int("calib-size", d.CalibrationSize, "training images for batch-norm recalibration")
+	reeval := fs.String("reevaluate", transfer.ReevaluateFront, "after adaptation re-measure: all, front or none")
+	valSize := fs.Int("val-size", 500, "validation images held out of the target's training set")
+	calibSize := fs.Int("calib-size", 200, "training images for batch-norm recalibration")
 	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")
 	dataDir := fs.String("data-dir", "", "directory searched first for the dataset")
 	randomN := fs.Int("random-search", 0, "instead of NAT, the baseline: measure N uniform random subnets with the unadapted supernet")
@@ -57,7 +63,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	}
 	if *source == "" || *out == "" {
 		fs.Usage()
-		return fmt.Errorf("transfer: --source-supernet and --out are required")
+		return fmt.Errorf("transfer: --out (and a --source-supernet) are required")
 	}
 	var sp *space.Space
 	if *spaceName != "" {

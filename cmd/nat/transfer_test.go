@@ -82,8 +82,8 @@ func TestTransferCommand(t *testing.T) {
 	if rows, err := archive.Latest(rdir); err != nil || len(rows.Rows) != 16 || rows.Rows[0].Reason != archive.ReasonRandom {
 		t.Errorf("random-search archive: %v", err)
 	}
-	if _, err := runVerb(t, "transfer", "--out", out); err == nil || !strings.Contains(err.Error(), "--source-supernet") {
-		t.Errorf("missing --source-supernet: %v", err)
+	if _, err := runVerb(t, "transfer", "--source-supernet", src); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("missing --out: %v", err)
 	}
 	if _, err := runVerb(t, append(args[:len(args)-2], "--objectives", "top1,flops")...); err == nil || !strings.Contains(err.Error(), "flops") {
 		t.Errorf("unknown objective: %v", err)
