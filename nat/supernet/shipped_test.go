@@ -34,9 +34,10 @@ func TestShippedCheckpointAccuracy(t *testing.T) {
 	if m.N != 1000 {
 		t.Fatalf("evaluated %d images, want 1000", m.N)
 	}
-	// The pre-training run measured 97.1% on the first 2,000 test images (metrics.json); a
-	// broken loader, normalisation or forward pass lands near 10%.
-	if m.Top1 < 0.90 {
-		t.Errorf("shipped supernet's smallest subnet: top-1 %.3f on 1,000 MNIST test images, want >= 0.90", m.Top1)
+	// The pre-training run measured 83.55% for this subnet on the first 2,000 test images after
+	// recalibrating on 1,000 (results/supernets/mnist/metrics.json); a broken loader,
+	// normalisation, checkpoint or forward pass lands near 10%.
+	if m.Top1 < 0.75 {
+		t.Errorf("shipped supernet's smallest subnet: top-1 %.3f on 1,000 MNIST test images, want >= 0.75", m.Top1)
 	}
 }
