@@ -9,8 +9,12 @@ package bind
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
+	"os"
 
 	"github.com/natgo/nat/nat/data"
 	"github.com/natgo/nat/nat/space"
@@ -39,6 +43,7 @@ type Supernet struct {
 	exp        transfer.Experiment
 	opt        Options
 	source     string
+	sourceHash string // SHA-256 of the source checkpoint, recorded in the run manifest
 }
 
 // SourceSpace reads the search space of a supernet checkpoint (so a caller can default an
@@ -82,7 +87,12 @@ func Open(exp transfer.Experiment, opt Options) (*Supernet, error) {
 		net.Close()
 		return nil, fmt.Errorf("bind: holding out %d validation images of %q: %w", exp.ValidationSize, exp.Target, err)
 	}
-	return &Supernet{net: net, train: tr, val: val, exp: exp, opt: opt, source: exp.SourceSupernet}, nil
+	hash, err := fileSHA256(exp.SourceSupernet)
+	if err != nil {
+		net.Close()
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	return &Supernet{net: net, train: tr, val: val, exp: exp, opt: opt, source: exp.SourceSupernet, sourceHash: hash}, nil
 }
 
 // Space is the supernet's search space.
@@ -156,8 +166,8 @@ func (s *Supernet) Load(path string) error {
 
 // Describe implements transfer.Supernet.
 func (s *Supernet) Describe() string {
-	return fmt.Sprintf("nat/supernet %s width %g from %s on %s (backend %s); validation %d, calibration %d images",
-		s.net.Space.Name, s.net.Width, s.source, s.exp.Target, s.net.Backend().Name(), s.val.N, s.exp.CalibrationSize)
+	return fmt.Sprintf("nat/supernet %s width %g from %s (sha256 %s) on %s (backend %s); validation %d, calibration %d images",
+		s.net.Space.Name, s.net.Width, s.source, s.sourceHash, s.exp.Target, s.net.Backend().Name(), s.val.N, s.exp.CalibrationSize)
 }
 
 func sameSpace(a, b *space.Space) bool {
@@ -180,4 +190,19 @@ func Run(ctx context.Context, exp transfer.Experiment, opt Options, runOpt trans
 	}
 	defer net.Close()
 	return transfer.Run(ctx, exp, net, runOpt)
+}
+
+// fileSHA256 identifies the source checkpoint's exact contents, so a run records which weights it
+// started from even if the file is later replaced.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
