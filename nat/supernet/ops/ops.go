@@ -96,11 +96,11 @@ func Depthwise(x, kernel *Node, stride int) *Node {
 	return sum
 }
 
-// RematerializeDepthwise makes Depthwise recompute its taps in the backward pass (GoMLX gradient
-// checkpointing) rather than keep k*k activation-sized tensors for it. It is read when a graph
-// is built. On by default: training the largest nat-mnist subnet at batch 32 peaks at 1.4 GB
-// instead of 2.1 GB, at no measurable cost in time on this (noisy) machine.
-var RematerializeDepthwise = true
+// RematerializeDepthwise says that Depthwise recomputes its taps in the backward pass (GoMLX
+// gradient checkpointing) rather than keep k*k activation-sized tensors for it: training the
+// largest nat-mnist subnet at batch 32 peaks at 1.4 GB instead of 2.1 GB, at no measurable cost
+// in time on this (noisy) machine. A constant, not a knob: nothing needs the other setting.
+const RematerializeDepthwise = true
 
 // Conv2D is a dense k x k convolution with "same" padding through im2col: the k*k shifted slices
 // are concatenated on the channel axis and multiplied by w [k*k*Cin, Cout] (row index
