@@ -6,6 +6,7 @@ import (
 
 	"github.com/natgo/nat/dsl/display"
 	"github.com/natgo/nat/nat/data"
+	"github.com/natgo/nat/nat/transfer"
 )
 
 // DatasetRef names a target task's data: a built-in dataset or an image folder. Nothing is
@@ -98,22 +99,24 @@ type SearchSettings struct {
 	Seed       uint64
 }
 
-// Defaults returns the settings with zero fields set to their defaults.
+// Defaults returns the settings with zero fields set to the engine's defaults (nat/transfer's
+// Experiment.WithDefaults, NAT's paper settings), so the two never disagree.
 func (s SearchSettings) Defaults() SearchSettings {
+	d := transfer.Experiment{}.WithDefaults()
 	if s.Population == 0 {
-		s.Population = 100
+		s.Population = d.Search.Population
 	}
 	if s.Generations == 0 {
-		s.Generations = 100
+		s.Generations = d.Search.Generations
 	}
 	if s.Iterations == 0 {
-		s.Iterations = 30
+		s.Iterations = d.Iterations
 	}
 	if s.Candidates == 0 {
-		s.Candidates = 8
+		s.Candidates = d.Candidates
 	}
 	if s.Initial == 0 {
-		s.Initial = 100
+		s.Initial = d.InitialSize
 	}
 	return s
 }
