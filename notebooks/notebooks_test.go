@@ -118,6 +118,17 @@ type notebook struct {
 // expectations are outputs each notebook must produce (beyond running without error), so that a
 // notebook cannot pass by silently doing less.
 var expectations = map[string][]string{
+	"01-quickstart": {
+		"transfer finished: 9 subnets measured in 1 iteration(s)", // 6 initial + 3 candidates
+		"[display_data text/html] <div>iteration 1/1, done",       // the live progress, updated to its last state
+		"the final front:",
+		"[execute_result text/html] <div><?xml", // the front as a table with its plot
+		"<table><tr><th>#</th><th>top1</th><th>madds</th>",
+		"[execute_result image/svg+xml] <?xml", // the loop's Pareto plot
+		">front</text>",
+		"[execute_result image/png] iVBOR",
+		"best top-1 under 15 M multiply-adds:",
+	},
 	"02-custom-objectives": {
 		"<table><tr><th>#</th>", // results display as tables
 		"<svg",                  // and plots
@@ -129,6 +140,12 @@ var expectations = map[string][]string{
 		"[display_data text/html] <b>cheapest candidates</b>", // GoNB display relayed
 		"of 27 candidates fit the budget",                     // DSL state kept across the GoNB cells
 	},
+}
+
+// updatedInPlace are outputs that must appear in exactly one output of the notebook: a live
+// display that its updates replace rather than append to.
+var updatedInPlace = map[string][]string{
+	"01-quickstart": {"<progress "},
 }
 
 // TestNotebooksExecute runs every notebook in this directory; any failing cell fails the test.
@@ -155,19 +172,33 @@ func TestNotebooksExecute(t *testing.T) {
 			}
 			outputs := 0
 			var all strings.Builder
+			name := strings.TrimSuffix(p, ".ipynb")
+			once := map[string]int{}
 			for _, c := range nb.Cells {
 				outputs += len(c.Outputs)
 				for _, o := range c.Outputs {
 					if o.OutputType == "error" {
 						t.Errorf("%s: error output %s: %s", p, o.Ename, o.Evalue)
 					}
-					fmt.Fprintf(&all, "[%s] %s\n", o.OutputType, joined(o.Text))
+					var this strings.Builder
+					fmt.Fprintf(&this, "[%s] %s\n", o.OutputType, joined(o.Text))
 					for mime, d := range o.Data {
-						fmt.Fprintf(&all, "[%s %s] %s\n", o.OutputType, mime, joined(d))
+						fmt.Fprintf(&this, "[%s %s] %s\n", o.OutputType, mime, joined(d))
 					}
+					for _, want := range updatedInPlace[name] {
+						if strings.Contains(this.String(), want) {
+							once[want]++
+						}
+					}
+					all.WriteString(this.String())
 				}
 			}
-			for _, want := range expectations[strings.TrimSuffix(p, ".ipynb")] {
+			for _, want := range updatedInPlace[name] {
+				if once[want] != 1 {
+					t.Errorf("%s: %d outputs contain %q, want exactly 1 (one display updated in place)", p, once[want], want)
+				}
+			}
+			for _, want := range expectations[name] {
 				if !strings.Contains(all.String(), want) {
 					t.Errorf("%s: no output contains %q; outputs:\n%s", p, want, all.String())
 				}
