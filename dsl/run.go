@@ -145,10 +145,15 @@ func (env Env) run(e Experiment, net transfer.Supernet, frozen bool) (*Result, e
 		te.AdaptSteps = -1
 	}
 	id := "nat-transfer-" + te.Name
-	first := true
+	first, firstPlot := true, true
 	opt := transfer.Options{Progress: func(p transfer.Progress) {
 		env.publish(progressBundle(p), id, !first)
 		first = false
+		// A live Pareto plot: redrawn in place when each iteration ends.
+		if b, ok := frontBundle(p); ok {
+			env.publish(b, id+"-front", !firstPlot)
+			firstPlot = false
+		}
 	}}
 	tr, err := transfer.Run(env.ctx(), te, net, opt)
 	if tr == nil {
@@ -161,8 +166,26 @@ func (env Env) run(e Experiment, net transfer.Supernet, frozen bool) (*Result, e
 	return res, cerr
 }
 
+// frontBundle draws the archive's front carried by an iteration's final progress report as a
+// live plot (SVG, with the text table for terminals); ok is false for other reports.
+func frontBundle(p transfer.Progress) (display.Bundle, bool) {
+	if p.Phase != transfer.PhaseDone || len(p.Front) == 0 {
+		return nil, false
+	}
+	svg, err := archive.RenderFront(p.Front, "svg", archive.PlotOptions{
+		Title: fmt.Sprintf("Pareto front after iteration %d of %d", p.Iteration, p.Iterations)})
+	if err != nil {
+		return nil, false // a plot is a convenience: the progress line still reports the run
+	}
+	text := fmt.Sprintf("front after iteration %d: %d subnets", p.Iteration, len(p.Front))
+	return display.Bundle{display.TextPlain: []byte(text), display.SVG: svg}, true
+}
+
 // progressBundle shows one progress report: a line of text and an HTML progress bar.
 func progressBundle(p transfer.Progress) display.Bundle {
+	if p.Phase == transfer.PhaseDone && p.Total == 0 {
+		p.Done, p.Total = 1, 1 // an iteration's end: show the bar full, not 0/0
+	}
 	text := fmt.Sprintf("iteration %d/%d  %-10s %d/%d  elapsed %s", p.Iteration, p.Iterations, p.Phase, p.Done, p.Total, p.Elapsed.Round(time.Second))
 	if p.ETA > 0 {
 		text += "  eta " + p.ETA.Round(time.Second).String()

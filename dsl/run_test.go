@@ -3,6 +3,7 @@ package dsl
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/natgo/nat/dsl/display"
@@ -34,8 +35,21 @@ func TestTransferWithRunsTheLoop(t *testing.T) {
 		Search:      SearchSettings{Initial: 24, Iterations: 1, Population: 12, Generations: 3, Candidates: 2, AdaptSteps: 2, Seed: 7},
 		Dir:         t.TempDir(),
 	}
-	var updates, firsts int
+	// Progress is one display updated in place; the live Pareto plot is another, drawn once per
+	// finished iteration (iteration 0 and 1 here).
+	var updates, firsts, plots, plotUpdates int
 	env := Env{Context: context.Background(), Publish: func(b display.Bundle, id string, update bool) {
+		if strings.HasSuffix(id, "-front") {
+			if !strings.Contains(string(b[display.SVG]), "<svg") {
+				t.Errorf("live front display has no SVG plot: %q", b[display.TextPlain])
+			}
+			if update {
+				plotUpdates++
+			} else {
+				plots++
+			}
+			return
+		}
 		if update {
 			updates++
 		} else {
@@ -51,6 +65,9 @@ func TestTransferWithRunsTheLoop(t *testing.T) {
 	}
 	if firsts != 1 || updates == 0 {
 		t.Errorf("progress: %d first displays and %d updates; want one display updated in place", firsts, updates)
+	}
+	if plots != 1 || plotUpdates != 1 {
+		t.Errorf("live Pareto plot: %d first displays and %d updates; want one plot redrawn after iteration 1", plots, plotUpdates)
 	}
 	for _, p := range res.Points {
 		want, _ := layers.Measure(sp, p.Arch)
