@@ -39,13 +39,16 @@ func TestVocabularyValuesDisplay(t *testing.T) {
 
 // TestTransferInACell runs the transfer loop from a cell on a synthetic supernet (handed to the
 // script through a test package) and checks that its progress reaches the session's publisher
-// as one display updated in place.
+// as one display updated in place, and its live Pareto plot as another.
 func TestTransferInACell(t *testing.T) {
-	var first, updates int
+	var first, updates, plots int
 	s, err := New(Options{Publisher: display.PublisherFunc(func(b display.Bundle, id string, update bool) {
-		if update {
+		switch {
+		case strings.HasSuffix(id, "-front"):
+			plots++
+		case update:
 			updates++
-		} else {
+		default:
 			first++
 		}
 	})})
@@ -83,6 +86,9 @@ len(res.Points)`
 	}
 	if first != 1 || updates == 0 {
 		t.Errorf("progress: %d first displays, %d updates; want one display updated in place", first, updates)
+	}
+	if plots != 2 {
+		t.Errorf("live Pareto plot published %d times; want once per finished iteration (2)", plots)
 	}
 }
 
