@@ -20,7 +20,7 @@ import (
 
 func runTransfer(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "transfer", "nat transfer --out DIR [--source-supernet PATH] [--target fashion-mnist] [--iterations N] [flags]\n\n"+
-		"The defaults are the quickstart, sized to finish in about 10 minutes on 2 cores: the shipped\n"+
+		"The defaults are the quickstart, sized for 2 cores (14 minutes measured on a shared machine): the shipped\n"+
 		"MNIST supernet adapted to Fashion-MNIST, 30 initial subnets, 3 iterations of 5 candidates and\n"+
 		"30 adaptation steps, re-measuring only the front. NAT's paper runs 100 initial subnets, 30\n"+
 		"iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole archive\n"+
