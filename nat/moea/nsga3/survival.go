@@ -17,8 +17,9 @@ import (
 //     filter_infeasible; the paper's constrained NSGA-III instead uses constrained domination
 //     throughout).
 //  2. Non-dominated sorting stops once the fronts hold n individuals (the paper's S_t). When the
-//     parents all came from one first front they are known to be mutually non-dominated and
-//     the sort skips their pairs (an exact shortcut, not a change of result).
+//     parents all came from one first front they are known to be mutually non-dominated, which
+//     the sort uses on populations too large for its bitset method (an exact shortcut, not a
+//     change of result).
 //  3. Ideal point: the minimum of every objective over all feasible individuals seen so far
 //     (the paper uses the current S_t only).
 //  4. Extreme points: for each axis the individual minimising the achievement scalarising
@@ -32,7 +33,8 @@ import (
 //     intercept <= 1e-6. An intercept beyond the worst value ever seen is clipped to it (pymoo's
 //     addition). Any axis whose range is <= 1e-6 takes the worst of the population (pymoo).
 //  6. Normalisation f' = (f - ideal) / (nadir - ideal), association to the reference line of
-//     smallest perpendicular distance.
+//     smallest perpendicular distance (computed with geometric pruning, exactly as a scan of
+//     every individual-line pair would: see associator).
 //  7. Niching (the paper's Algorithm 4): repeatedly take the niches with the smallest count
 //     among those with candidates in the last front, in random order; an empty niche takes its
 //     closest candidate, a non-empty one a random candidate. As in pymoo all minimum-count
@@ -55,7 +57,10 @@ type Survival struct {
 	// it, to show that they detect a survival step without niche preservation.
 	randomNiching bool
 
+	assoc *associator
+
 	// scratch
+	sorter  sorting.Sorter
 	colBuf  []float64
 	nn      []float64
 	best    []float64
@@ -100,6 +105,7 @@ func NewSurvival(refDirs [][]float64) (*Survival, error) {
 		}
 		s.refs[i] = u
 	}
+	s.assoc = newAssociator(s.refs)
 	return s, nil
 }
 
@@ -162,7 +168,7 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 			}
 		}
 	}
-	fronts, _ := sorting.NonDominatedSortKnown(F, n, mutual)
+	fronts, _ := s.sorter.SortKnown(F, n, mutual)
 	nadir := s.updateNadir(F, fronts[0])
 
 	// Individuals considered: the fronts up to the splitting one, in front order.
@@ -180,12 +186,7 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 	nr := len(s.refs)
 	s.niche = grow(s.niche, nc)
 	s.dist = growF(s.dist, nc)
-	s.colMin = growF(s.colMin, nr)
 	s.colArg = grow(s.colArg, nr)
-	for j := range s.colMin {
-		s.colMin[j] = math.Inf(1)
-		s.colArg[j] = -1
-	}
 	denom := make([]float64, m)
 	for k := range denom {
 		denom[k] = nadir[k] - s.ideal[k]
@@ -214,45 +215,9 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 		nn[c] = sq
 		best[c] = math.Inf(1)
 	}
-	s.dot = growF(s.dot, nc)
-	dot := s.dot
 	niche := s.niche
-	for j, u := range s.refs {
-		var colMin float64
-		var colArg int
-		switch m {
-		case 3:
-			colMin, colArg = assoc3(j, u, cols, nn, best, niche)
-		case 5:
-			colMin, colArg = assoc5(j, u, cols, nn, best, niche)
-		default:
-			u0 := u[0]
-			c0 := cols[0][:len(dot)]
-			for c := range dot {
-				dot[c] = u0 * c0[c]
-			}
-			for k := 1; k < m; k++ {
-				uk := u[k]
-				ck := cols[k][:len(dot)]
-				for c := range dot {
-					dot[c] += uk * ck[c]
-				}
-			}
-			colMin, colArg = math.Inf(1), -1
-			nn := nn[:len(dot)]
-			best := best[:len(dot)]
-			niche := niche[:len(dot)]
-			for c, p := range dot {
-				d2 := nn[c] - p*p
-				if d2 < best[c] {
-					best[c], niche[c] = d2, j
-				}
-				if d2 < colMin {
-					colMin, colArg = d2, c
-				}
-			}
-		}
-		s.colMin[j], s.colArg[j] = colMin, colArg
+	if !s.assoc.associate(cols, nn, best, niche, s.colArg) {
+		s.fullScan(cols, nn, best, niche)
 	}
 	for c := range cand {
 		u := s.refs[niche[c]]
@@ -316,6 +281,61 @@ func (s *Survival) do(run *moea.Run, pop moea.Population, n int) moea.Population
 	}
 	s.rememberMutual(out, len(fronts) == 1)
 	return out
+}
+
+// fullScan is the association by computing every individual-line distance: the reference for
+// associator (which gives the same result faster) and its fallback for values it does not
+// handle.
+func (s *Survival) fullScan(cols [][]float64, nn, best []float64, niche []int) {
+	m, nc, nr := s.m, len(nn), len(s.refs)
+	for c := range best {
+		best[c] = math.Inf(1)
+	}
+	s.colMin = growF(s.colMin, nr)
+	s.colArg = grow(s.colArg, nr)
+	for j := range s.colMin {
+		s.colMin[j] = math.Inf(1)
+		s.colArg[j] = -1
+	}
+	s.dot = growF(s.dot, nc)
+	dot := s.dot
+	for j, u := range s.refs {
+		var colMin float64
+		var colArg int
+		switch m {
+		case 3:
+			colMin, colArg = assoc3(j, u, cols, nn, best, niche)
+		case 5:
+			colMin, colArg = assoc5(j, u, cols, nn, best, niche)
+		default:
+			u0 := u[0]
+			c0 := cols[0][:len(dot)]
+			for c := range dot {
+				dot[c] = u0 * c0[c]
+			}
+			for k := 1; k < m; k++ {
+				uk := u[k]
+				ck := cols[k][:len(dot)]
+				for c := range dot {
+					dot[c] += uk * ck[c]
+				}
+			}
+			colMin, colArg = math.Inf(1), -1
+			nn := nn[:len(dot)]
+			best := best[:len(dot)]
+			niche := niche[:len(dot)]
+			for c, p := range dot {
+				d2 := nn[c] - p*p
+				if d2 < best[c] {
+					best[c], niche[c] = d2, j
+				}
+				if d2 < colMin {
+					colMin, colArg = d2, c
+				}
+			}
+		}
+		s.colMin[j], s.colArg[j] = colMin, colArg
+	}
 }
 
 // rememberMutual records the survivors when they all belong to one first front.

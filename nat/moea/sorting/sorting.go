@@ -48,21 +48,29 @@ func ConstrainedDominates(a []float64, cvA float64, b []float64, cvB float64) bo
 // ranked rows to at least stopAfter (pymoo's n_stop_if_ranked). Each front lists its rows in
 // increasing index order; rank[i] is the front of row i, or -1 when it was cut off.
 //
-// The method is ENS-SS (Zhang, Tian, Cheng, Jin, "An efficient approach to non-dominated sorting
-// for evolutionary multiobjective optimization", IEEE TEVC 2015): rows are visited in
-// lexicographic order, so a row can only be dominated by rows visited before it, and each row is
-// placed in the first front none of whose members dominates it. It does the same job as Deb's
-// fast non-dominated sort with far fewer comparisons.
+// Up to 2048 rows the method is dominance bitsets (see Sorter): M sorts and n^2 M / 64 word
+// operations. Larger populations, and any with a NaN, use ENS-SS (Zhang, Tian, Cheng, Jin, "An
+// efficient approach to non-dominated sorting for evolutionary multiobjective optimization",
+// IEEE TEVC 2015): rows are visited in lexicographic order, so a row can only be dominated by
+// rows visited before it, and each row is placed in the first front none of whose members
+// dominates it. Both do the same job as Deb's fast non-dominated sort with far fewer
+// comparisons, and give the same result. A Sorter reuses its scratch memory between calls.
 func NonDominatedSort(F [][]float64, stopAfter int) (fronts [][]int, rank []int) {
 	return NonDominatedSortKnown(F, stopAfter, 0)
 }
 
 // NonDominatedSortKnown is NonDominatedSort for rows whose first mutual rows are known to be
 // mutually non-dominated (NSGA-III's parents after a generation whose survivors all came from
-// the first front): pairs among them are never compared, which saves a quarter of the work on a
-// merged population of parents and offspring. The result is the same as NonDominatedSort's
-// when the promise holds.
+// the first front): ENS-SS then never compares pairs among them, which saves a quarter of its
+// work on a merged population of parents and offspring (the bitset method does not need the
+// hint). The result is the same as NonDominatedSort's when the promise holds.
 func NonDominatedSortKnown(F [][]float64, stopAfter, mutual int) (fronts [][]int, rank []int) {
+	var s Sorter
+	return s.SortKnown(F, stopAfter, mutual)
+}
+
+// nonDominatedSortENS is ENS-SS, for populations too large for dominance bitsets.
+func nonDominatedSortENS(F [][]float64, stopAfter, mutual int) (fronts [][]int, rank []int) {
 	n := len(F)
 	rank = make([]int, n)
 	if n == 0 {

@@ -131,3 +131,78 @@ func TestCrowdingDistance(t *testing.T) {
 		t.Errorf("interior %v, want 0.75", cd[1:3])
 	}
 }
+
+// The dominance-bitset sort (populations up to maxBitsetRows) and ENS-SS (larger ones, or any
+// with a NaN) must agree exactly, on populations spanning several 64-bit words, with ties,
+// duplicates, signed zeros and infinities, and with stopAfter.
+func TestBitsetSortMatchesENS(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var s Sorter
+	for trial := 0; trial < 120; trial++ {
+		m := 2 + r.IntN(5)
+		n := 1 + r.IntN(300)
+		coarse := trial%2 == 0
+		F := make([][]float64, n)
+		for i := range F {
+			F[i] = make([]float64, m)
+			for k := range F[i] {
+				if coarse {
+					F[i][k] = float64(r.IntN(6))
+				} else {
+					F[i][k] = r.NormFloat64()
+				}
+			}
+			switch r.IntN(20) {
+			case 0:
+				F[i][r.IntN(m)] = math.Copysign(0, -1)
+			case 1:
+				F[i][r.IntN(m)] = math.Inf(1 - 2*r.IntN(2))
+			case 2:
+				if i > 0 {
+					copy(F[i], F[r.IntN(i)]) // a duplicate
+				}
+			}
+		}
+		stop := 0
+		if trial%3 == 0 {
+			stop = 1 + r.IntN(n)
+		}
+		fb, rb := s.Sort(F, stop)
+		fe, re := nonDominatedSortENS(F, stop, 0)
+		if !equalInts(rb, re) || len(fb) != len(fe) {
+			t.Fatalf("trial %d (n %d, m %d, stop %d): bitset ranks %v, ENS ranks %v", trial, n, m, stop, rb, re)
+		}
+		for k := range fb {
+			if !equalInts(fb[k], fe[k]) {
+				t.Fatalf("trial %d: front %d is %v by bitsets, %v by ENS", trial, k, fb[k], fe[k])
+			}
+		}
+		if !coarse && n <= 60 {
+			want := bruteFronts(F)
+			for i := range F {
+				if stop == 0 && rb[i] != want[i] {
+					t.Fatalf("trial %d: row %d rank %d, want %d", trial, i, rb[i], want[i])
+				}
+			}
+		}
+	}
+	// A NaN takes the ENS path (where NaN compares as neither better nor worse).
+	F := [][]float64{{1, math.NaN()}, {0, 0}, {2, 2}}
+	fb, _ := s.Sort(F, 0)
+	fe, _ := nonDominatedSortENS(F, 0, 0)
+	if len(fb) != len(fe) {
+		t.Errorf("with a NaN: fronts %v, ENS %v", fb, fe)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

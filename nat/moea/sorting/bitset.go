@@ -1,0 +1,279 @@
+package sorting
+
+import "math/bits"
+
+// maxBitsetRows is the largest population sorted with dominance bitsets; their memory grows as
+// n^2/8 bytes (512 KiB at this size). Larger ones use ENS-SS.
+const maxBitsetRows = 2048
+
+// Sorter is non-dominated sorting with scratch memory kept between calls, for an algorithm that
+// sorts a population of similar size every generation. The zero value is ready to use; a Sorter
+// must not be used by two goroutines at once. Its results are the same as NonDominatedSort's.
+type Sorter struct {
+	pairs []keyIndex
+	words []uint64
+	rsum  []int32
+	order []int32
+	count []int32
+	rank  []int
+}
+
+// Sort is NonDominatedSort with the Sorter's scratch memory. The returned slices are new (they
+// do not alias the Sorter).
+func (s *Sorter) Sort(F [][]float64, stopAfter int) (fronts [][]int, rank []int) {
+	return s.SortKnown(F, stopAfter, 0)
+}
+
+// SortKnown is NonDominatedSortKnown with the Sorter's scratch memory.
+func (s *Sorter) SortKnown(F [][]float64, stopAfter, mutual int) (fronts [][]int, rank []int) {
+	if len(F) == 0 || len(F) > maxBitsetRows || hasNaN(F) {
+		return nonDominatedSortENS(F, stopAfter, mutual)
+	}
+	rank = make([]int, len(F))
+	s.bitsetRanks(F, rank)
+	return frontsFromRanks(rank, stopAfter), rank
+}
+
+func hasNaN(F [][]float64) bool {
+	for _, f := range F {
+		for _, v := range f {
+			if v != v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyIndex is one row's value in one objective.
+type keyIndex struct {
+	v float64
+	i int32
+}
+
+// bitsetRanks sets rank[i] to the front of row i (0 for the non-dominated rows) using dominance
+// bitsets: for every objective the rows are sorted, and row i's set "rows no worse than i in
+// every objective" is the intersection over the objectives of the prefixes of those orders
+// that end with i's group of equal values. A row j of that set other than i dominates i unless
+// i is in j's set too (then the two rows are identical). This costs M sorts and n^2 M / 64 word
+// operations instead of up to n^2 M comparisons, and it is exact: only comparisons of the
+// objective values decide anything. Ranks then follow in an order where every dominator comes
+// first: by the sum over the objectives of a row's dense rank (the index of its group of equal
+// values), which is strictly smaller for a dominator.
+func (s *Sorter) bitsetRanks(F [][]float64, rank []int) {
+	n, m := len(F), len(F[0])
+	nw := (n + 63) / 64
+	s.pairs = growPairs(s.pairs, n)
+	s.words = growU64(s.words, n*nw)
+	s.rsum = growI32(s.rsum, n)
+	W, rsum, pairs := s.words, s.rsum, s.pairs
+	clear(rsum)
+	prefix := make([]uint64, nw)
+	for k := 0; k < m; k++ {
+		for i, f := range F {
+			pairs[i] = keyIndex{f[k], int32(i)}
+		}
+		sortPairs(pairs)
+		clear(prefix)
+		dense := int32(0)
+		for a := 0; a < n; {
+			b := a + 1
+			for b < n && pairs[b].v == pairs[a].v {
+				b++
+			}
+			for _, p := range pairs[a:b] {
+				prefix[p.i>>6] |= 1 << (uint(p.i) & 63)
+			}
+			for _, p := range pairs[a:b] {
+				w := W[int(p.i)*nw : int(p.i)*nw+nw : int(p.i)*nw+nw]
+				if k == 0 {
+					copy(w, prefix)
+				} else {
+					for t := range w {
+						w[t] &= prefix[t]
+					}
+				}
+				rsum[p.i] += dense
+			}
+			dense++
+			a = b
+		}
+	}
+	// Rows by increasing rsum (a counting sort; rsum < m*n).
+	s.count = growI32(s.count, m*n+1)
+	count := s.count
+	clear(count)
+	for _, r := range rsum {
+		count[r+1]++
+	}
+	for r := 1; r < len(count); r++ {
+		count[r] += count[r-1]
+	}
+	s.order = growI32(s.order, n)
+	order := s.order
+	for i, r := range rsum {
+		order[count[r]] = int32(i)
+		count[r]++
+	}
+	for _, i32 := range order {
+		i := int(i32)
+		w := W[i*nw : i*nw+nw]
+		r := 0
+		for t, word := range w {
+			for word != 0 {
+				b := bits.TrailingZeros64(word)
+				word &= word - 1
+				j := t*64 + b
+				if j == i || W[j*nw+i>>6]&(1<<(uint(i)&63)) != 0 {
+					continue // i itself or a row identical to it
+				}
+				r = max(r, rank[j]+1)
+			}
+		}
+		rank[i] = r
+	}
+}
+
+// frontsFromRanks lists the rows of each front in increasing order, cutting as
+// NonDominatedSort's stopAfter says (rank -1 for the rows cut off).
+func frontsFromRanks(rank []int, stopAfter int) [][]int {
+	nf := 0
+	for _, r := range rank {
+		nf = max(nf, r+1)
+	}
+	sizes := make([]int, nf)
+	for _, r := range rank {
+		sizes[r]++
+	}
+	if stopAfter > 0 {
+		count := 0
+		for k, sz := range sizes {
+			count += sz
+			if count >= stopAfter {
+				nf = k + 1
+				break
+			}
+		}
+	}
+	fronts := make([][]int, nf)
+	buf := make([]int, 0, len(rank))
+	for k := range fronts {
+		fronts[k] = buf[len(buf) : len(buf) : len(buf)+sizes[k]]
+		buf = buf[:len(buf)+sizes[k]]
+	}
+	for i, r := range rank {
+		if r >= nf {
+			rank[i] = -1
+			continue
+		}
+		fronts[r] = append(fronts[r], i)
+	}
+	return fronts
+}
+
+// sortPairs sorts by value: quicksort with a median-of-three pivot and insertion sort on short
+// ranges, falling back to heapsort when the recursion gets deep. Written out rather than
+// slices.SortFunc because the comparison then inlines, which makes the M sorts of a
+// generation several times cheaper. The order among equal values is unspecified.
+func sortPairs(a []keyIndex) {
+	depth := 2 * bits.Len(uint(len(a)))
+	quickPairs(a, depth)
+}
+
+func quickPairs(a []keyIndex, depth int) {
+	for len(a) > 16 {
+		if depth == 0 {
+			heapPairs(a)
+			return
+		}
+		depth--
+		n := len(a)
+		mid := n / 2
+		// Median of three into a[mid].
+		if a[mid].v < a[0].v {
+			a[mid], a[0] = a[0], a[mid]
+		}
+		if a[n-1].v < a[mid].v {
+			a[n-1], a[mid] = a[mid], a[n-1]
+			if a[mid].v < a[0].v {
+				a[mid], a[0] = a[0], a[mid]
+			}
+		}
+		pivot := a[mid].v
+		i, j := 0, n-1
+		for i <= j {
+			for a[i].v < pivot {
+				i++
+			}
+			for pivot < a[j].v {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		// Recurse into the smaller part, loop on the larger.
+		if j+1 < n-i {
+			quickPairs(a[:j+1], depth)
+			a = a[i:]
+		} else {
+			quickPairs(a[i:], depth)
+			a = a[:j+1]
+		}
+	}
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].v < a[j-1].v; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func heapPairs(a []keyIndex) {
+	n := len(a)
+	sift := func(root, end int) {
+		for {
+			child := 2*root + 1
+			if child >= end {
+				return
+			}
+			if child+1 < end && a[child].v < a[child+1].v {
+				child++
+			}
+			if !(a[root].v < a[child].v) {
+				return
+			}
+			a[root], a[child] = a[child], a[root]
+			root = child
+		}
+	}
+	for i := n/2 - 1; i >= 0; i-- {
+		sift(i, n)
+	}
+	for end := n - 1; end > 0; end-- {
+		a[0], a[end] = a[end], a[0]
+		sift(0, end)
+	}
+}
+
+func growPairs(v []keyIndex, n int) []keyIndex {
+	if cap(v) < n {
+		return make([]keyIndex, n)
+	}
+	return v[:n]
+}
+
+func growU64(v []uint64, n int) []uint64 {
+	if cap(v) < n {
+		return make([]uint64, n)
+	}
+	return v[:n]
+}
+
+func growI32(v []int32, n int) []int32 {
+	if cap(v) < n {
+		return make([]int32, n)
+	}
+	return v[:n]
+}
