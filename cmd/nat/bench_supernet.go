@@ -9,6 +9,7 @@ import (
 
 	"github.com/natgo/nat/nat/space"
 	"github.com/natgo/nat/nat/supernet"
+	"github.com/natgo/nat/nat/supernet/ops"
 )
 
 func runBenchSupernet(ctx context.Context, e *env, args []string) error {
@@ -20,6 +21,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	noTorch := fs.Bool("no-torch", false, "skip the PyTorch comparison")
 	python := fs.String("python", "", "Python interpreter with torch (default: python3 on PATH, then /usr/bin/python3 from Debian's python3-torch)")
 	threads := fs.Int("threads", 2, "PyTorch threads")
+	depthwise := fs.String("depthwise", "auto", "depthwise-convolution formulation: auto, slices or toeplitz")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -31,9 +33,13 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench supernet: %w", err)
 	}
+	dw, err := ops.ParseDepthwiseMethod(*depthwise)
+	if err != nil {
+		return fmt.Errorf("bench supernet: --depthwise: %w", err)
+	}
 	start := time.Now()
 	res, err := supernet.Bench(ctx, sp, supernet.BenchOptions{TrainBatch: *trainBatch, InferBatch: *inferBatch,
-		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads,
+		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads, Depthwise: dw,
 		Log: func(f string, a ...any) {
 			fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(f, a...))
 		}})
@@ -45,7 +51,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.Stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.Stdout, "supernet %s on %s; training batch %d, inference batch %d; %s\n", res.Space, res.Backend, res.TrainBatch, res.InferBatch, res.Torch)
+	fmt.Fprintf(e.Stdout, "supernet %s on %s, depthwise %s; training batch %d, inference batch %d; %s\n", res.Space, res.Backend, res.Depthwise, res.TrainBatch, res.InferBatch, res.Torch)
 	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "subnet\ttrain img/s\tinfer img/s\tnew-arch train ms\tnew-arch infer ms\ttorch train\ttorch infer\tratio train\tratio infer\t")
 	for _, r := range res.Rows {

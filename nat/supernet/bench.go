@@ -14,6 +14,7 @@ import (
 
 	"github.com/natgo/nat/nat/data"
 	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/supernet/ops"
 )
 
 //go:embed torchbench.py
@@ -30,7 +31,9 @@ type BenchOptions struct {
 	Python  string
 	NoTorch bool
 	Threads int // PyTorch threads (default 2, this project's machine)
-	Log     func(format string, args ...any)
+	// Depthwise is the depthwise-convolution formulation of the Go networks (default auto).
+	Depthwise ops.DepthwiseMethod
+	Log       func(format string, args ...any)
 }
 
 // BenchRow is one subnet's measurements.
@@ -68,6 +71,7 @@ type BenchResult struct {
 	TrainBatch int        `json:"train_batch"`
 	InferBatch int        `json:"infer_batch"`
 	Backend    string     `json:"backend"`
+	Depthwise  string     `json:"depthwise"` // the depthwise formulation (ops.DepthwiseMethod)
 }
 
 // Bench measures training and inference throughput of the smallest, median and largest subnets
@@ -93,12 +97,12 @@ func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult,
 		logf = func(string, ...any) {}
 	}
 	w := sp.WidthMults[0]
-	net, err := New(sp, w, Options{Seed: 1})
+	net, err := New(sp, w, Options{Seed: 1, Depthwise: opt.Depthwise})
 	if err != nil {
 		return BenchResult{}, err
 	}
 	defer net.Close()
-	res := BenchResult{Space: sp.Name, TrainBatch: opt.TrainBatch, InferBatch: opt.InferBatch, Backend: "go (" + DefaultBackendConfig + ")"}
+	res := BenchResult{Space: sp.Name, TrainBatch: opt.TrainBatch, InferBatch: opt.InferBatch, Backend: "go (" + DefaultBackendConfig + ")", Depthwise: opt.Depthwise.String()}
 	ds := randomDataset(max(opt.TrainBatch, opt.InferBatch)*2, sp)
 	archs := []struct {
 		name string

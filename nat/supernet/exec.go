@@ -144,7 +144,7 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 			}
 			return x
 		}
-		b := &builder{kernels: n.Space.Kernels, get: get, mode: mode}
+		b := &builder{kernels: n.Space.Kernels, get: get, mode: mode, dw: n.dw}
 		switch kind {
 		case kindInfer:
 			return []*Node{b.forward(plan, in[0], nil)}
@@ -161,7 +161,7 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 		labels := in[1]
 		loss := crossEntropy(logits, smoothedOneHot(labels, classes, tc.labelSmoothing))
 		if tc.distill > 0 {
-			tb := &builder{kernels: n.Space.Kernels, get: get, mode: bnBatch}
+			tb := &builder{kernels: n.Space.Kernels, get: get, mode: bnBatch, dw: n.dw}
 			teacher := StopGradient(tb.forward(teacherPlan, in[0], nil))
 			loss = Add(loss, MulScalar(crossEntropy(logits, Softmax(teacher, -1)), tc.distill))
 		}

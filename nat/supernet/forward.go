@@ -23,6 +23,7 @@ type builder struct {
 	kernels []int // the space's kernel sizes, ascending (for the transform chain)
 	get     func(name string) *Node
 	mode    bnMode
+	dw      ops.DepthwiseMethod // how depthwise convolutions are formulated
 	// In bnBatch mode, every batch norm's batch mean and variance, in order, with its name prefix.
 	statNames []string
 	stats     []*Node
@@ -124,7 +125,7 @@ func (b *builder) mbconv(l space.Layer, x *Node) *Node {
 		h = ops.Pointwise(h, sliceTo(b.get(l.Name+".expand.w"), l.InC, l.MidC))
 		h = ops.Activate(act, b.bn(l.Name+".expand", h))
 	}
-	h = ops.Depthwise(h, b.depthwiseKernel(l.Name, l.Kernel, l.MidC), l.Stride)
+	h = ops.DepthwiseBy(b.dw, h, b.depthwiseKernel(l.Name, l.Kernel, l.MidC), l.Stride)
 	h = ops.Activate(act, b.bn(l.Name+".dw", h))
 	if l.SE {
 		h = ops.SqueezeExcite(h,

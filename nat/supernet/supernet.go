@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/supernet/ops"
 )
 
 // DefaultBackendConfig configures the Go backend a supernet creates when Options.Backend is nil.
@@ -25,6 +26,9 @@ type Options struct {
 	// CacheSize is how many architectures keep their compiled executables (default 16). Evicted
 	// executables are finalized, so memory stays flat however many subnets are visited.
 	CacheSize int
+	// Depthwise chooses how depthwise convolutions are computed (default ops.DepthwiseAuto); all
+	// give the same result up to float rounding. For benchmarks and experiments.
+	Depthwise ops.DepthwiseMethod
 }
 
 // Supernet is a weight-sharing elastic MobileNetV3 over one Space at one width multiplier.
@@ -37,6 +41,7 @@ type Supernet struct {
 	maxPlan space.Plan // the plan of the largest subnet: the variables' shapes
 	backend compute.Backend
 	cache   *execCache
+	dw      ops.DepthwiseMethod
 
 	// Step counts optimizer updates so far (part of the optimizer state in checkpoints).
 	Step int64
@@ -89,7 +94,7 @@ func newEmpty(sp *space.Space, width float64, opt Options) (*Supernet, error) {
 	if cs <= 0 {
 		cs = 16
 	}
-	n := &Supernet{Space: sp, Width: width, maxPlan: maxPlan, backend: be, cache: newExecCache(cs)}
+	n := &Supernet{Space: sp, Width: width, maxPlan: maxPlan, backend: be, cache: newExecCache(cs), dw: opt.Depthwise}
 	n.params = declareParams(sp, maxPlan, true)
 	return n, nil
 }

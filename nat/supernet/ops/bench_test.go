@@ -40,15 +40,19 @@ func depthwiseConvGeneral(x, kernel *Node, stride int) *Node {
 }
 
 func benchDepthwise(b *testing.B, fn func(x, k *Node, s int) *Node, grad bool) {
+	benchDepthwiseCfg(b, fn, grad, 64, 14, 96, 5)
+}
+
+func benchDepthwiseCfg(b *testing.B, fn func(x, k *Node, s int) *Node, grad bool, batch, hw, c, kk int) {
 	be := backend(b)
 	rng := rand.New(rand.NewPCG(1, 1))
-	x := tensors.FromShape(shapes.Make(dtypes.Float32, 64, 14, 14, 96))
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, batch, hw, hw, c))
 	tensors.MustMutableFlatData[float32](x, func(f []float32) {
 		for i := range f {
 			f[i] = float32(rng.NormFloat64())
 		}
 	})
-	k := tensors.FromShape(shapes.Make(dtypes.Float32, 5, 5, 96))
+	k := tensors.FromShape(shapes.Make(dtypes.Float32, kk, kk, c))
 	exec, err := NewExec(be, func(x, k *Node) []*Node {
 		y := fn(x, k, 1)
 		if !grad {

@@ -49,59 +49,6 @@ func ZerosLikeDims(x *Node, dims ...int) *Node {
 // and stride s on an input of size n: floor((n-1)/s)+1, as in PyTorch and OFA.
 func OutSize(n, k, s int) int { return (n+2*(k/2)-k)/s + 1 }
 
-// Depthwise is a depthwise convolution with "same" padding (k/2): x [B,H,W,C] and kernel [k,k,C]
-// give [B,Ho,Wo,C] with Ho = OutSize(H,k,stride).
-//
-// It is computed as k*k shifted (strided) slices of the padded input, each times one row of
-// per-channel weights, summed. On the Go backend this is two orders of magnitude faster than a
-// grouped ConvGeneral (765 ms -> a few ms for k3 on [64,14,14,96]); a native kernel would be
-// faster still, but compute v0.1.2 offers no public way to register one (see package doc of
-// nat/supernet and the report in the README).
-func Depthwise(x, kernel *Node, stride int) *Node {
-	dims := x.Shape().Dimensions
-	h, w, c := dims[1], dims[2], dims[3]
-	kd := kernel.Shape().Dimensions
-	k := kd[0]
-	if kd[1] != k || kd[2] != c || k%2 != 1 {
-		panic(fmt.Sprintf("ops.Depthwise: kernel %v does not fit input %v (want [k,k,%d], k odd)", kd, dims, c))
-	}
-	p := k / 2
-	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
-	xp := PadHW(x, p)
-	if RematerializeDepthwise {
-		// The k*k taps are cheap slices: recompute them in the backward pass instead of keeping
-		// k*k activation-sized tensors alive (gradient checkpointing).
-		xp = xp.Checkpoint()
-	}
-	kflat := Reshape(kernel, k*k, c)
-	b := dims[0]
-	var sum *Node
-	for i := 0; i < k; i++ {
-		// Slice the rows once per kernel row, then the columns per kernel column.
-		rows := Slice(xp, AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange(), AxisRange())
-		for j := 0; j < k; j++ {
-			tap := Slice(rows, AxisRange(), AxisRange(), AxisRange(j, j+stride*(wo-1)+1).Stride(stride), AxisRange())
-			wt := Slice(kflat, AxisElem(i*k+j), AxisRange()) // [1,C]
-			term := Reshape(Mul(Reshape(tap, b*ho*wo, c), BroadcastRows(wt, b*ho*wo)), b, ho, wo, c)
-			if sum == nil {
-				sum = term
-			} else {
-				sum = Add(sum, term)
-			}
-		}
-	}
-	if RematerializeDepthwise {
-		sum = sum.StopCheckpoint()
-	}
-	return sum
-}
-
-// RematerializeDepthwise says that Depthwise recomputes its taps in the backward pass (GoMLX
-// gradient checkpointing) rather than keep k*k activation-sized tensors for it: training the
-// largest nat-mnist subnet at batch 32 peaks at 1.4 GB instead of 2.1 GB, at no measurable cost
-// in time on this (noisy) machine. A constant, not a knob: nothing needs the other setting.
-const RematerializeDepthwise = true
-
 // Conv2D is a dense k x k convolution with "same" padding through im2col: the k*k shifted slices
 // are concatenated on the channel axis and multiplied by w [k*k*Cin, Cout] (row index
 // (i*k+j)*Cin + c). It is used for the stem, where Cin is tiny.

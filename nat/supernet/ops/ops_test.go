@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -152,22 +153,36 @@ func naiveDepthwise(x []float64, b, h, w, c int, k []float64, ks, stride int) []
 
 func TestDepthwiseMatchesNaiveLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct{ h, w, k, s int }{{5, 5, 3, 1}, {6, 7, 3, 2}, {7, 6, 5, 2}, {9, 9, 7, 1}, {4, 4, 7, 2}} {
-		x, k := randTensor(rng, 2, tc.h, tc.w, 3), randTensor(rng, tc.k, tc.k, 3)
-		got, err := ExecOnce(backend(t), func(x, k *Node) *Node { return Depthwise(x, k, tc.s) }, x, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := naiveDepthwise(tensors.MustCopyFlatData[float64](x), 2, tc.h, tc.w, 3, tensors.MustCopyFlatData[float64](k), tc.k, tc.s)
-		gv := tensors.MustCopyFlatData[float64](got)
-		if len(gv) != len(want) {
-			t.Fatalf("%+v: got %d values, want %d", tc, len(gv), len(want))
-		}
-		for i := range want {
-			if math.Abs(gv[i]-want[i]) > 1e-12 {
-				t.Fatalf("%+v: element %d got %g want %g", tc, i, gv[i], want[i])
+	for _, m := range []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz} {
+		for _, tc := range []struct{ h, w, k, s int }{{5, 5, 3, 1}, {6, 7, 3, 2}, {7, 6, 5, 2}, {9, 9, 7, 1}, {4, 4, 7, 2}, {8, 5, 7, 2}} {
+			x, k := randTensor(rng, 2, tc.h, tc.w, 3), randTensor(rng, tc.k, tc.k, 3)
+			got, err := ExecOnce(backend(t), func(x, k *Node) *Node { return DepthwiseBy(m, x, k, tc.s) }, x, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := naiveDepthwise(tensors.MustCopyFlatData[float64](x), 2, tc.h, tc.w, 3, tensors.MustCopyFlatData[float64](k), tc.k, tc.s)
+			gv := tensors.MustCopyFlatData[float64](got)
+			if len(gv) != len(want) {
+				t.Fatalf("%v %+v: got %d values, want %d", m, tc, len(gv), len(want))
+			}
+			for i := range want {
+				if math.Abs(gv[i]-want[i]) > 1e-12 {
+					t.Fatalf("%v %+v: element %d got %g want %g", m, tc, i, gv[i], want[i])
+				}
 			}
 		}
+	}
+}
+
+func TestParseDepthwiseMethod(t *testing.T) {
+	for _, m := range []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz} {
+		got, err := ParseDepthwiseMethod(m.String())
+		if err != nil || got != m {
+			t.Errorf("ParseDepthwiseMethod(%q) = %v, %v", m.String(), got, err)
+		}
+	}
+	if _, err := ParseDepthwiseMethod("im2col"); err == nil || !strings.Contains(err.Error(), `"im2col"`) {
+		t.Errorf("ParseDepthwiseMethod(im2col): error %v does not name the bad value", err)
 	}
 }
 
@@ -193,9 +208,14 @@ func TestGradientsOfEachOp(t *testing.T) {
 	t.Run("pointwise", func(t *testing.T) {
 		checkGradients(t, func(in []*Node) *Node { return Pointwise(in[0], in[1]) }, randTensor(rng, 2, 3, 3, 4), randTensor(rng, 4, 5))
 	})
-	t.Run("depthwise-stride2-k5", func(t *testing.T) {
-		checkGradients(t, func(in []*Node) *Node { return Depthwise(in[0], in[1], 2) }, randTensor(rng, 2, 6, 5, 3), randTensor(rng, 5, 5, 3))
-	})
+	for _, m := range []DepthwiseMethod{DepthwiseSlices, DepthwiseToeplitz} {
+		t.Run("depthwise-stride2-k5-"+m.String(), func(t *testing.T) {
+			checkGradients(t, func(in []*Node) *Node { return DepthwiseBy(m, in[0], in[1], 2) }, randTensor(rng, 2, 6, 5, 3), randTensor(rng, 5, 5, 3))
+		})
+		t.Run("depthwise-stride1-k3-"+m.String(), func(t *testing.T) {
+			checkGradients(t, func(in []*Node) *Node { return DepthwiseBy(m, in[0], in[1], 1) }, randTensor(rng, 2, 4, 5, 2), randTensor(rng, 3, 3, 2))
+		})
+	}
 	t.Run("conv2d-stem", func(t *testing.T) {
 		checkGradients(t, func(in []*Node) *Node { return Conv2D(in[0], in[1], 3, 2) }, randTensor(rng, 2, 5, 6, 2), randTensor(rng, 18, 4))
 	})

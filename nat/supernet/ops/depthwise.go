@@ -1,0 +1,152 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads best unqualified
+)
+
+// DepthwiseMethod names a formulation of the depthwise convolution. The Go backend has no native
+// depthwise kernel (see gomlx_v0_28_2.go), so each is a composition of ops it runs fast.
+type DepthwiseMethod int
+
+const (
+	// DepthwiseAuto picks per layer: DepthwiseSlices for 3x3 kernels, DepthwiseToeplitz for
+	// larger ones (the fastest of the two in `go test ./nat/supernet/ops -run XXX -bench
+	// DepthwiseMethods -benchtime 4x -v`, which times both side by side).
+	DepthwiseAuto DepthwiseMethod = iota
+	// DepthwiseSlices sums k*k shifted (strided) slices of the padded input, each times one row
+	// of per-channel weights: O(k*k) graph ops and passes over the activation.
+	DepthwiseSlices
+	// DepthwiseToeplitz turns the convolution along the width into a batched matrix product
+	// (batch = channel) with a banded Toeplitz matrix built from the kernel, after gathering the
+	// k kernel rows along the height: O(k) graph ops, and the arithmetic runs in the backend's
+	// matmul kernel, at the price of (W+k-1)/k times the multiply-adds.
+	DepthwiseToeplitz
+)
+
+// String returns the method's name as flags spell it.
+func (m DepthwiseMethod) String() string {
+	switch m {
+	case DepthwiseAuto:
+		return "auto"
+	case DepthwiseSlices:
+		return "slices"
+	case DepthwiseToeplitz:
+		return "toeplitz"
+	}
+	return fmt.Sprintf("DepthwiseMethod(%d)", int(m))
+}
+
+// ParseDepthwiseMethod parses "auto", "slices" or "toeplitz".
+func ParseDepthwiseMethod(s string) (DepthwiseMethod, error) {
+	for _, m := range []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz} {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown depthwise method %q (want auto, slices or toeplitz)", s)
+}
+
+// Depthwise is a depthwise convolution with "same" padding (k/2): x [B,H,W,C] and kernel [k,k,C]
+// give [B,Ho,Wo,C] with Ho = OutSize(H,k,stride). It uses DepthwiseAuto.
+func Depthwise(x, kernel *Node, stride int) *Node {
+	return DepthwiseBy(DepthwiseAuto, x, kernel, stride)
+}
+
+// DepthwiseBy is Depthwise computed by the given method. All methods give the same result up to
+// float rounding.
+func DepthwiseBy(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
+	dims := x.Shape().Dimensions
+	kd := kernel.Shape().Dimensions
+	if len(dims) != 4 || len(kd) != 3 || kd[0] != kd[1] || kd[2] != dims[3] || kd[0]%2 != 1 {
+		panic(fmt.Sprintf("ops.Depthwise: kernel %v does not fit input %v (want [k,k,%d], k odd)", kd, dims, dims[len(dims)-1]))
+	}
+	if m == DepthwiseAuto {
+		m = DepthwiseSlices
+		if kd[0] >= 5 {
+			m = DepthwiseToeplitz
+		}
+	}
+	switch m {
+	case DepthwiseSlices:
+		return depthwiseSlices(x, kernel, stride)
+	case DepthwiseToeplitz:
+		return depthwiseToeplitz(x, kernel, stride)
+	}
+	panic(fmt.Sprintf("ops.Depthwise: %v", m))
+}
+
+// depthwiseSlices is DepthwiseSlices. On the Go backend it is two orders of magnitude faster
+// than a grouped ConvGeneral (765 ms -> a few ms for k3 on [64,14,14,96]).
+func depthwiseSlices(x, kernel *Node, stride int) *Node {
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	k := kernel.Shape().Dimensions[0]
+	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
+	// The k*k taps are cheap slices: recompute them in the backward pass (gradient checkpointing)
+	// instead of keeping k*k activation-sized tensors alive.
+	xp := PadHW(x, k/2).Checkpoint()
+	kflat := Reshape(kernel, k*k, c)
+	var sum *Node
+	for i := 0; i < k; i++ {
+		// Slice the rows once per kernel row, then the columns per kernel column.
+		rows := Slice(xp, AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange(), AxisRange())
+		for j := 0; j < k; j++ {
+			tap := Slice(rows, AxisRange(), AxisRange(), AxisRange(j, j+stride*(wo-1)+1).Stride(stride), AxisRange())
+			wt := Slice(kflat, AxisElem(i*k+j), AxisRange()) // [1,C]
+			term := Reshape(Mul(Reshape(tap, b*ho*wo, c), BroadcastRows(wt, b*ho*wo)), b, ho, wo, c)
+			if sum == nil {
+				sum = term
+			} else {
+				sum = Add(sum, term)
+			}
+		}
+	}
+	return sum.StopCheckpoint()
+}
+
+// depthwiseToeplitz is DepthwiseToeplitz. With the input channel-major and padded,
+// xt [C,B,Hp,Wp], the k kernel rows' strided height slices are concatenated on the width axis,
+// lhs [C, B*Ho, k*Wp]; the kernel becomes, per channel, the banded matrix
+// T[c, i*Wp+p, o] = kernel[i, p-o*stride, c] (zero outside the band), built as one small MatMul
+// of the kernel with a constant 0/1 tensor so that its gradient flows back to the kernel; and the
+// convolution is the batched product lhs @ T -> [C, B*Ho, Wo].
+func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	k := kernel.Shape().Dimensions[0]
+	p := k / 2
+	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
+	hp, wp := h+2*p, w+2*p
+
+	// The gathered rows are k activation-sized copies: recompute them in the backward pass.
+	xt := TransposeAllDims(x, 3, 0, 1, 2).Checkpoint() // [C,B,H,W]
+	if p > 0 {
+		zh := Zeros(g, shapes.Make(x.DType(), c, b, p, w))
+		xt = Concatenate([]*Node{zh, xt, zh}, 2)
+		zw := Zeros(g, shapes.Make(x.DType(), c, b, hp, p))
+		xt = Concatenate([]*Node{zw, xt, zw}, 3)
+	}
+	rows := make([]*Node, k)
+	for i := range rows {
+		rows[i] = Slice(xt, AxisRange(), AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange())
+	}
+	lhs := Reshape(Concatenate(rows, 3), c, b*ho, k*wp).StopCheckpoint()
+
+	// band[j, q*Wo+o] = 1 where q == o*stride + j.
+	band := make([]float32, k*wp*wo)
+	for j := 0; j < k; j++ {
+		for o := 0; o < wo; o++ {
+			band[j*wp*wo+(o*stride+j)*wo+o] = 1
+		}
+	}
+	bandNode := ConvertDType(Reshape(Const(g, band), k, wp*wo), x.DType())
+	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), c*k, k) // rows (c,i), columns j
+	toeplitz := Reshape(MatMul(kt, bandNode), c, k*wp, wo)
+
+	y := DotGeneral(lhs, []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
+	return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+}

@@ -1,0 +1,89 @@
+package ops
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// BenchmarkDepthwiseMethods times the depthwise formulations side by side (fastest of 4 interleaved
+// runs, and the first call including graph build and compile), forward and forward+backward, on
+// the layer shapes of nat-mnist subnets. It is how DepthwiseAuto's choice was made:
+//
+//	go test ./nat/supernet/ops -run XXX -bench DepthwiseMethods -benchtime 4x -v
+//
+// (-benchtime Nx sets the number of interleaved rounds.)
+func BenchmarkDepthwiseMethods(t *testing.B) {
+	be := backend(t)
+	rng := rand.New(rand.NewPCG(1, 1))
+	type variant struct {
+		name string
+		fn   func(x, k *Node, s int) *Node
+	}
+	vs := []variant{{"slices", depthwiseSlices}, {"toeplitz", depthwiseToeplitz}}
+	for _, cfg := range []struct{ b, h, c, k, s int }{{64, 14, 96, 3, 1}, {64, 14, 96, 5, 1}, {64, 14, 96, 7, 1}, {64, 28, 48, 7, 2}, {128, 16, 64, 7, 1}} {
+		x := tensors.FromShape(shapes.Make(dtypes.Float32, cfg.b, cfg.h, cfg.h, cfg.c))
+		tensors.MustMutableFlatData[float32](x, func(f []float32) {
+			for i := range f {
+				f[i] = float32(rng.NormFloat64())
+			}
+		})
+		k := tensors.FromShape(shapes.Make(dtypes.Float32, cfg.k, cfg.k, cfg.c))
+		for _, grad := range []bool{false, true} {
+			type res struct {
+				compile time.Duration
+				best    time.Duration
+			}
+			out := make([]res, len(vs))
+			execs := make([]*Exec, len(vs))
+			for i, v := range vs {
+				v := v
+				t0 := time.Now()
+				e, err := NewExec(be, func(x, k *Node) []*Node {
+					y := v.fn(x, k, cfg.s)
+					if !grad {
+						return []*Node{y}
+					}
+					return Gradient(ReduceAllSum(Square(y)), x, k)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o, err := e.Exec(x, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, oo := range o {
+					oo.FinalizeAll()
+				}
+				out[i].compile = time.Since(t0)
+				out[i].best = time.Hour
+				execs[i] = e
+			}
+			for round := 0; round < t.N; round++ {
+				for i := range vs {
+					t0 := time.Now()
+					o, _ := execs[i].Exec(x, k)
+					d := time.Since(t0)
+					for _, oo := range o {
+						oo.FinalizeAll()
+					}
+					if d < out[i].best {
+						out[i].best = d
+					}
+				}
+			}
+			line := ""
+			for i, v := range vs {
+				line += v.name + " " + out[i].best.Round(time.Millisecond/10).String() + " (first " + out[i].compile.Round(time.Millisecond).String() + ")  "
+				execs[i].Finalize()
+			}
+			t.Logf("[%d,%d,%d,%d] k%d s%d grad=%v: %s", cfg.b, cfg.h, cfg.h, cfg.c, cfg.k, cfg.s, grad, line)
+		}
+	}
+}
