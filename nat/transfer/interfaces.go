@@ -30,8 +30,9 @@ type Sampler interface {
 }
 
 // AdaptRequest is one iteration's adaptation: Steps training steps of BatchSize images, each
-// training the subnets Sampler draws, with a learning rate that follows a cosine from PeakLR at
-// global step 0 to 0 at TotalSteps; this iteration covers global steps FirstStep..FirstStep+Steps-1.
+// training the subnets Sampler draws, with a learning rate that follows one schedule over all
+// iterations (a short linear warm-up to PeakLR, then a cosine to 0 at global step TotalSteps); this
+// iteration covers global steps FirstStep..FirstStep+Steps-1.
 // Seed seeds the data order and the sampler (derived from the experiment's seed and Iteration).
 type AdaptRequest struct {
 	Iteration  int

@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"github.com/natgo/nat/nat/data"
@@ -123,20 +122,16 @@ func (s *Supernet) Evaluate(ctx context.Context, archs []space.Arch) ([]float64,
 	return out, nil
 }
 
-// Adapt implements transfer.Supernet. nat/supernet's Train warms up and decays its learning rate
-// by a cosine within one call; the loop asks for one cosine over all iterations, so each
-// iteration's peak is that global cosine at the iteration's first step (a warm restart with
-// decaying peaks).
-// TODO(supernet): a TrainOptions learning-rate offset (first step, total steps) would give the
-// exact global schedule.
+// Adapt implements transfer.Supernet. The loop asks for one warm-up-plus-cosine schedule over all
+// iterations' adaptation steps; each call trains its slice of it (TrainOptions.ScheduleStart and
+// ScheduleSteps), so the learning rate continues where the previous iteration stopped.
 func (s *Supernet) Adapt(ctx context.Context, req transfer.AdaptRequest) error {
-	lr := req.PeakLR
-	if req.TotalSteps > 0 {
-		lr = 0.5 * req.PeakLR * (1 + math.Cos(math.Pi*float64(req.FirstStep)/float64(req.TotalSteps)))
-	}
 	opt := supernet.TrainOptions{
-		Steps: req.Steps, BatchSize: req.BatchSize, LR: lr, Seed: req.Seed,
+		Steps: req.Steps, BatchSize: req.BatchSize, LR: req.PeakLR, Seed: req.Seed,
 		WeightDecay: s.opt.WeightDecay, Distill: s.opt.Distill, ProgressEvery: 5,
+	}
+	if req.TotalSteps > 0 {
+		opt.ScheduleStart, opt.ScheduleSteps = req.FirstStep, req.TotalSteps
 	}
 	if req.Progress != nil {
 		opt.Progress = func(p supernet.TrainProgress) { req.Progress(p.Step) }
