@@ -33,7 +33,7 @@ type associator struct {
 	nbr       [][]neighbor
 	truncated bool // whether the lists omit some lines
 	// sinHalfGap is the sine of half the smallest angle between two distinct lines: individuals
-	// farther than that from their own line are compared with every line in the second pass.
+	// nearer than that to their own line are never special (see associate).
 	sinHalfGap float64
 	// Guess table over the simplex: cell (a_0, .., a_{M-2}) of resolution res (the point
 	// N / sum(N) rounded to multiples of 1/res) holds its nearest line, filled on first use.
@@ -239,8 +239,7 @@ func (a *associator) associate(cols [][]float64, nn, best []float64, niche, colA
 		}
 		if !(nnc > 1e-200) || !(sum > 0) {
 			a.scanAll(cols, nnc, c, best, niche)
-			a.special = append(a.special, c)
-			a.sinT[c] = 1
+			a.sinT[c] = math.Inf(1) // always special
 			continue
 		}
 		g := a.guess(nvec, sum)
@@ -273,7 +272,29 @@ func (a *associator) associate(cols [][]float64, nn, best []float64, niche, colA
 			best[c], niche[c] = bd, bj
 		}
 		a.sinT[c] = safeSin(best[c], nnc)
-		if a.sinT[c] > a.sinHalfGap {
+	}
+
+	// The individuals farthest from their lines (at most about 1.5%, and none within half the
+	// smallest gap between lines) are special: compared with every used line in the second
+	// pass, so that the others' largest angle, which bounds how far that pass looks, stays small.
+	var hist [256]int32
+	for _, v := range a.sinT[:nc] {
+		if !math.IsInf(v, 1) {
+			hist[min(255, int(v*256))]++
+		}
+	}
+	tau, cum, limit := 0.0, int32(0), int32(max(4, nc/64))
+	for b := 255; b >= 0; b-- {
+		if cum+hist[b] > limit {
+			tau = float64(b+1) / 256
+			break
+		}
+		cum += hist[b]
+	}
+	tau = max(tau, a.sinHalfGap)
+	isSpecial := func(c int) bool { return a.sinT[c] > tau }
+	for c := 0; c < nc; c++ {
+		if isSpecial(c) {
 			a.special = append(a.special, c)
 		}
 	}
@@ -294,7 +315,6 @@ func (a *associator) associate(cols [][]float64, nn, best []float64, niche, colA
 	}
 	fill := grow(colArg, h) // the next free slot of each group, reusing colArg as scratch
 	copy(fill, a.start[:h])
-	isSpecial := func(c int) bool { return a.sinT[c] > a.sinHalfGap || a.sinT[c] == 1 }
 	nnMinAll, nnMaxAll, sinMaxAll := math.Inf(1), 0.0, 0.0
 	for c := 0; c < nc; c++ {
 		j := niche[c]
