@@ -1,6 +1,9 @@
 package sorting
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // maxBitsetRows is the largest population sorted with dominance bitsets; their memory grows as
 // n^2/8 bytes (512 KiB at this size). Larger ones use ENS-SS.
@@ -11,6 +14,8 @@ const maxBitsetRows = 2048
 // must not be used by two goroutines at once. Its results are the same as NonDominatedSort's.
 type Sorter struct {
 	pairs []keyIndex
+	tmp   []keyIndex
+	bins  []int32
 	words []uint64
 	rsum  []int32
 	order []int32
@@ -73,7 +78,7 @@ func (s *Sorter) bitsetRanks(F [][]float64, rank []int) {
 		for i, f := range F {
 			pairs[i] = keyIndex{f[k], int32(i)}
 		}
-		sortPairs(pairs)
+		s.sortPairs(pairs)
 		clear(prefix)
 		dense := int32(0)
 		for a := 0; a < n; {
@@ -171,15 +176,68 @@ func frontsFromRanks(rank []int, stopAfter int) [][]int {
 	return fronts
 }
 
-// sortPairs sorts by value: quicksort with a median-of-three pivot and insertion sort on short
+// sortPairs sorts by value. A bucket sort first (n buckets over the range of values, then an
+// insertion sort that only moves values within a bucket) is exact because the bucket index,
+// computed in floating point, never decreases as the value increases; crowded buckets, and
+// infinite ranges, use quickPairs. The order among equal values is
+// unspecified.
+func (s *Sorter) sortPairs(a []keyIndex) {
+	n := len(a)
+	if n < 32 {
+		quickPairs(a, 2*bits.Len(uint(n)))
+		return
+	}
+	lo, hi := a[0].v, a[0].v
+	for _, p := range a[1:] {
+		lo, hi = min(lo, p.v), max(hi, p.v)
+	}
+	span := hi - lo
+	if span == 0 {
+		return // all equal
+	}
+	scale := float64(n) / span
+	if math.IsInf(span, 0) || math.IsInf(scale, 0) || span != span {
+		quickPairs(a, 2*bits.Len(uint(n)))
+		return
+	}
+	s.bins = growI32(s.bins, n+1)
+	bins := s.bins
+	clear(bins)
+	bucket := func(v float64) int { return min(int((v-lo)*scale), n-1) }
+	for _, p := range a {
+		bins[bucket(p.v)+1]++
+	}
+	for b := 1; b <= n; b++ {
+		bins[b] += bins[b-1]
+	}
+	s.tmp = growPairs(s.tmp, n)
+	tmp := s.tmp
+	for _, p := range a {
+		b := bucket(p.v)
+		tmp[bins[b]] = p
+		bins[b]++
+	}
+	copy(a, tmp)
+	// bins[b] is now the end of bucket b: crowded buckets get a quicksort, and a final
+	// insertion sort puts the values of the small buckets in order.
+	for b, from := 0, 0; b < n; b++ {
+		to := int(bins[b])
+		if to-from > 16 {
+			quickPairs(a[from:to], 2*bits.Len(uint(to-from)))
+		}
+		from = to
+	}
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && a[j].v < a[j-1].v; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// quickPairs sorts by value: quicksort with a median-of-three pivot and insertion sort on short
 // ranges, falling back to heapsort when the recursion gets deep. Written out rather than
 // slices.SortFunc because the comparison then inlines, which makes the M sorts of a
 // generation several times cheaper. The order among equal values is unspecified.
-func sortPairs(a []keyIndex) {
-	depth := 2 * bits.Len(uint(len(a)))
-	quickPairs(a, depth)
-}
-
 func quickPairs(a []keyIndex, depth int) {
 	for len(a) > 16 {
 		if depth == 0 {
