@@ -15,7 +15,7 @@ const maxBitsetRows = 2048
 type Sorter struct {
 	pairs []keyIndex
 	tmp   []keyIndex
-	bins  []int32
+	bins  [3][]int32 // bucket counts, one slice per level of bucketPairs
 	words []uint64
 	rsum  []int32
 	order []int32
@@ -178,12 +178,28 @@ func frontsFromRanks(rank []int, stopAfter int) [][]int {
 
 // sortPairs sorts by value. A bucket sort first (n buckets over the range of values, then an
 // insertion sort that only moves values within a bucket) is exact because the bucket index,
-// computed in floating point, never decreases as the value increases; crowded buckets, and
-// infinite ranges, use quickPairs. The order among equal values is
-// unspecified.
+// computed in floating point, never decreases as the value increases; crowded buckets are
+// bucket-sorted again over their own range, and infinite ranges use quickPairs. The order
+// among equal values is unspecified.
 func (s *Sorter) sortPairs(a []keyIndex) {
+	s.tmp = growPairs(s.tmp, len(a))
+	s.bucketPairs(a, s.tmp, len(s.bins)-1)
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].v < a[j-1].v; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// bucketPairs scatters a into len(a) buckets over its range, recursing into crowded buckets
+// (level counts down to 0, then quickPairs), so that a final insertion sort only moves values
+// within small buckets. tmp is scratch of a's length.
+func (s *Sorter) bucketPairs(a, tmp []keyIndex, level int) {
 	n := len(a)
-	if n < 32 {
+	if n <= 16 {
+		return // left to the final insertion sort
+	}
+	if level < 0 {
 		quickPairs(a, 2*bits.Len(uint(n)))
 		return
 	}
@@ -200,8 +216,8 @@ func (s *Sorter) sortPairs(a []keyIndex) {
 		quickPairs(a, 2*bits.Len(uint(n)))
 		return
 	}
-	s.bins = growI32(s.bins, n+1)
-	bins := s.bins
+	s.bins[level] = growI32(s.bins[level], n+1)
+	bins := s.bins[level]
 	clear(bins)
 	bucket := func(v float64) int { return min(int((v-lo)*scale), n-1) }
 	for _, p := range a {
@@ -210,27 +226,19 @@ func (s *Sorter) sortPairs(a []keyIndex) {
 	for b := 1; b <= n; b++ {
 		bins[b] += bins[b-1]
 	}
-	s.tmp = growPairs(s.tmp, n)
-	tmp := s.tmp
 	for _, p := range a {
 		b := bucket(p.v)
 		tmp[bins[b]] = p
 		bins[b]++
 	}
 	copy(a, tmp)
-	// bins[b] is now the end of bucket b: crowded buckets get a quicksort, and a final
-	// insertion sort puts the values of the small buckets in order.
+	// bins[b] is now the end of bucket b.
 	for b, from := 0, 0; b < n; b++ {
 		to := int(bins[b])
 		if to-from > 16 {
-			quickPairs(a[from:to], 2*bits.Len(uint(to-from)))
+			s.bucketPairs(a[from:to], tmp[from:to], level-1)
 		}
 		from = to
-	}
-	for i := 1; i < n; i++ {
-		for j := i; j > 0 && a[j].v < a[j-1].v; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
 	}
 }
 

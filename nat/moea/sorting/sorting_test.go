@@ -146,9 +146,12 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 		for i := range F {
 			F[i] = make([]float64, m)
 			for k := range F[i] {
-				if coarse {
+				switch {
+				case coarse:
 					F[i][k] = float64(r.IntN(6))
-				} else {
+				case trial%4 == 1: // heavily skewed: crowded buckets, recursion
+					F[i][k] = math.Exp(8 * r.NormFloat64())
+				default:
 					F[i][k] = r.NormFloat64()
 				}
 			}
