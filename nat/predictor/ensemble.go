@@ -43,6 +43,9 @@ type RBFEnsemble struct {
 	opts    RBFEnsembleOptions
 	m       int
 	members []*rbfCore
+	// same[j] is the index of an earlier member identical to member j (same feature subset,
+	// same *rbfCore), or -1: predictions are computed once per distinct member.
+	same    []int
 	dropped int
 	ridged  int
 }
@@ -119,52 +122,63 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 		varying[j] = !konst[j]
 	}
 	M := e.opts.Members
+	// Members drawing the same feature subset are the same interpolant (the sample shuffle NAT
+	// adds does not change an interpolant): fit each distinct subset once. first[j] is the
+	// first member with member j's subset.
+	colsOf := make([][]int, M)
+	first := make([]int, M)
+	var unique []int
+	seen := make(map[string]int, M)
+	for j := range colsOf {
+		colsOf[j] = e.memberCols(j, n, m, varying)
+		key := fmt.Sprint(colsOf[j])
+		if f, ok := seen[key]; ok {
+			first[j] = f
+			continue
+		}
+		seen[key], first[j] = j, j
+		unique = append(unique, j)
+	}
 	members := make([]*rbfCore, M)
 	var held []float64 // M x total fold length, NaN where unavailable
 	total := foldsLen(folds)
 	if folds != nil {
 		held = make([]float64, M*total)
+		for i := range held {
+			held[i] = math.NaN()
+		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(e.opts.Workers, M); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ws := new(rbfWork)
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= M {
-					return
-				}
-				cols := e.memberCols(j, n, m, varying)
-				var row []float64
-				if held != nil {
-					row = held[j*total : (j+1)*total]
-					for i := range row {
-						row[i] = math.NaN()
-					}
-				}
-				if len(cols) == 0 {
-					continue
-				}
-				c, err := fitRBFCore(x, y, m, cols, e.opts.Ridge, folds, ws)
-				if err != nil {
-					continue
-				}
-				if folds != nil {
-					c.heldOut(y, folds, ws, row)
-					c.inv = nil
-				}
-				c.compact()
-				members[j] = c
+	parallel(e.opts.Workers, len(unique), func() func(u int) {
+		ws := new(rbfWork)
+		return func(u int) {
+			j := unique[u]
+			cols := colsOf[j]
+			if len(cols) == 0 {
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	e.members, e.dropped, e.ridged, e.m = nil, 0, 0, 0
+			c, err := fitRBFCore(x, y, m, cols, e.opts.Ridge, folds, ws)
+			if err != nil {
+				return
+			}
+			if folds != nil {
+				c.heldOut(y, folds, ws, held[j*total:(j+1)*total])
+				c.inv = nil
+			}
+			c.compact()
+			members[j] = c
+		}
+	})
+	e.members, e.same, e.dropped, e.ridged, e.m = nil, nil, 0, 0, 0
 	kept := members[:0]
-	for _, c := range members {
+	keptAt := make([]int, M) // index in kept of member j
+	var same []int
+	for j, c := range members {
+		if f := first[j]; f != j {
+			c = members[f]
+			if held != nil {
+				copy(held[j*total:(j+1)*total], held[f*total:(f+1)*total])
+			}
+		}
 		if c == nil {
 			e.dropped++
 			continue
@@ -172,12 +186,18 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 		if c.ridge > 0 {
 			e.ridged++
 		}
+		keptAt[j] = len(kept)
+		s := -1
+		if f := first[j]; f != j {
+			s = keptAt[f]
+		}
+		same = append(same, s)
 		kept = append(kept, c)
 	}
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("rbf-ensemble: fit: all %d members failed (too few distinct samples for their features?)", M)
 	}
-	e.members, e.m = kept, m
+	e.members, e.same, e.m = kept, same, m
 	if folds == nil {
 		return nil, nil
 	}
@@ -200,7 +220,7 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 
 // predictBlock is the number of rows predicted per pass over the members: the members'
 // predictions for a block (Members x predictBlock values) are held before taking medians.
-const predictBlock = 2048
+var predictBlock = 4096
 
 // Predict returns the median of the members' predictions for every row of X.
 func (e *RBFEnsemble) Predict(X [][]float64) ([]float64, error) {
@@ -238,6 +258,9 @@ func (e *RBFEnsemble) predict(X [][]float64, spread bool) ([]float64, []float64,
 			tw := new(tableWork)
 			return func(j int) {
 				c := e.members[j]
+				if e.same[j] >= 0 {
+					return // copied below
+				}
 				dst := vals[j*r : j*r+r]
 				if lv.discrete(c.cols) {
 					c.predictTables(lv, r, m, dst, tw)
@@ -246,6 +269,11 @@ func (e *RBFEnsemble) predict(X [][]float64, spread bool) ([]float64, []float64,
 				}
 			}
 		})
+		for j, f := range e.same {
+			if f >= 0 {
+				copy(vals[j*r:j*r+r], vals[f*r:f*r+r])
+			}
+		}
 		// Medians in parallel over rows.
 		parallel(e.opts.Workers, r, func() func(a int) {
 			col := make([]float64, M)

@@ -126,18 +126,20 @@ type rbfCore struct {
 	tailN    int       // features in the tail (the others are affinely dependent: coefficient 0)
 	ridge    float64
 	ridged   bool // repeated centers possible: compact merges them after any cross-validation
-	// inv is the inverse of the saddle-point matrix's data block, kept only while
-	// cross-validating (see heldOut).
+	// inv holds the inverses of the triangles of the saddle-point matrix's LU factors, kept
+	// only while cross-validating (see heldOut).
 	inv []float64
 	dim int // side of the full system, n+k+1
 }
 
 // rbfWork holds buffers reused across fits so that an ensemble does not allocate per member.
 type rbfWork struct {
-	a, a0, rhs, work, small, smallRHS []float64
-	ipiv, smallPiv                    []int
-	proj                              []float64
-	hashes                            map[uint64][]int
+	a, a0, rhs, small, smallRHS []float64
+	ipiv, smallPiv              []int
+	proj                        []float64
+	us, lc                      []float64 // heldOut's gathered rows of U^-1 and columns of L^-1
+	pos, rowAt                  []int
+	hashes                      map[uint64][]int
 }
 
 func grow(b []float64, n int) []float64 {
@@ -210,7 +212,7 @@ func backwardError(a, c, y []float64, N int) float64 {
 }
 
 // fitRBFCore fits a cubic RBF on columns cols of the n x m matrix x. With folds != nil it also
-// keeps the inverse of the system for heldOut.
+// keeps the inverted triangles of the system's LU factors for heldOut.
 func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int, ws *rbfWork) (*rbfCore, error) {
 	n, k := len(y), len(cols)
 	c := &rbfCore{cols: cols, n: n, k: k}
@@ -272,7 +274,6 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		}
 	}
 	A := blas64.General{Rows: N, Cols: N, Stride: N, Data: a}
-	ws.work = grow(ws.work, N*64)
 	ws.a0 = grow(ws.a0, N*N)
 	copy(ws.a0, a)
 	ws.ipiv = growInt(ws.ipiv, N)
@@ -297,8 +298,24 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 	c.ridged = ridge > 0
 	c.transposeCenters()
 	if folds != nil {
-		if !lapack64.Getri(A, ws.ipiv, ws.work, len(ws.work)) {
+		// A = P L U. heldOut needs diagonal blocks of A^-1 = U^-1 L^-1 P^T: invert both
+		// triangles in place (they occupy disjoint parts of a: U with its diagonal, L's unit
+		// diagonal implicit), which costs half of forming A^-1 (dgetri) and is all heldOut needs.
+		if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: N, Stride: N, Data: a}) {
 			return nil, errSingular
+		}
+		lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.Unit, N: N, Stride: N, Data: a})
+		// pos[j] is the row of L U that row j of A went to: column pos[j] of L^-1 is L^-1 P^T e_j.
+		ws.pos = growInt(ws.pos, N)
+		ws.rowAt = growInt(ws.rowAt, N)
+		for i := range ws.rowAt {
+			ws.rowAt[i] = i
+		}
+		for i, p := range ws.ipiv[:N] {
+			ws.rowAt[i], ws.rowAt[p] = ws.rowAt[p], ws.rowAt[i]
+		}
+		for at, j := range ws.rowAt {
+			ws.pos[j] = at
 		}
 		c.inv = a // owned by ws: valid until the next fit with this workspace
 	}
@@ -372,12 +389,14 @@ func equalRows(a, b []float64) bool {
 }
 
 // heldOut writes into out, for every position of the concatenated folds, the prediction of
-// the interpolant fitted without that fold (folds may overlap, e.g. repeated k-fold). For a symmetric system A c = b and a held-out block S, the fold model's
+// the interpolant fitted without that fold (folds may overlap, e.g. repeated k-fold). For a
+// symmetric system A c = b and a held-out block S, the fold model's
 // residuals are y_S - s_{-S}(x_S) = [(A^-1)_SS]^-1 c_S (Rippa 1999, "An algorithm for selecting
 // a good value for the parameter c in radial basis function interpolation", Adv. Comput. Math.
 // 11:193-210, extended from one point to a block by the Schur complement). This is exact, and
-// costs one inverse instead of one factorization per fold. A fold whose small system is
-// singular gets NaN.
+// costs one factorization and the inversion of its two triangles instead of one
+// factorization per fold; each block (A^-1)_SS is the product of |S| rows of U^-1 and |S|
+// columns of L^-1. A fold whose small system is singular gets NaN.
 func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64) {
 	N := c.dim
 	at := 0
@@ -389,12 +408,31 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		ws.small = mat
 		rhs := grow(ws.smallRHS, s)
 		ws.smallRHS = rhs
+		// (A^-1)_SS = (U^-1)_{S,:} (L^-1)_{:,pos(S)}, both triangles inverted in c.inv.
+		us := grow(ws.us, s*N)
+		ws.us = us
+		lc := grow(ws.lc, N*s)
+		ws.lc = lc
 		for p, i := range S {
-			for q, j := range S {
-				mat[p*s+q] = c.inv[i*N+j]
-			}
+			row := us[p*N : p*N+N]
+			clear(row[:i])
+			copy(row[i:], c.inv[i*N+i:i*N+N])
 			rhs[p] = c.lambda[i]
 		}
+		for q, j := range S {
+			pj := ws.pos[j]
+			for k := 0; k < pj; k++ {
+				lc[k*s+q] = 0
+			}
+			lc[pj*s+q] = 1
+			for k := pj + 1; k < N; k++ {
+				lc[k*s+q] = c.inv[k*N+pj]
+			}
+		}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas64.General{Rows: s, Cols: N, Stride: N, Data: us},
+			blas64.General{Rows: N, Cols: s, Stride: s, Data: lc},
+			0, blas64.General{Rows: s, Cols: s, Stride: s, Data: mat})
 		ws.smallPiv = growInt(ws.smallPiv, s)
 		M := blas64.General{Rows: s, Cols: s, Stride: s, Data: mat}
 		if !lapack64.Getrf(M, ws.smallPiv) {
@@ -469,11 +507,7 @@ func (c *rbfCore) predict(x []float64, rows, m int, out []float64, scratch []flo
 				d2[i] += d * d
 			}
 		}
-		lam := c.lambda[:n:n]
-		for i, d := range d2 {
-			s += lam[i] * d * math.Sqrt(d)
-		}
-		out[a] = s
+		out[a] = s + cubicSum(c.lambda[:n:n], [][]float64{d2})
 	}
 	return scratch
 }

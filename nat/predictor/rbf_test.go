@@ -408,3 +408,59 @@ func TestRBFOneHotFeatures(t *testing.T) {
 		t.Errorf("%d of 40 members dropped on one-hot features", e.dropped)
 	}
 }
+
+// Members that draw the same feature subset are fitted once, and rows repeating an earlier
+// row's values on a member's features reuse its prediction: the ensemble must still equal the
+// median of independently fitted RBFs, one per member, on that member's features.
+func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
+	X, y := discreteData(70, 4, 41) // 4 features: 40 members share 15 possible subsets
+	T, _ := discreteData(400, 4, 42)
+	e := ensembleFor(t, 40, 2, 13)
+	if err := e.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for _, s := range e.same {
+		if s >= 0 {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no member shares its subset: the test does not exercise sharing")
+	}
+	got, err := e.Predict(T)
+	if err != nil {
+		t.Fatal(err)
+	}
+	varying := []bool{true, true, true, true}
+	preds := make([][]float64, 40)
+	for j := range preds {
+		cols := e.memberCols(j, len(X), 4, varying)
+		project := func(A [][]float64) [][]float64 {
+			P := make([][]float64, len(A))
+			for i, a := range A {
+				for _, c := range cols {
+					P[i] = append(P[i], a[c])
+				}
+			}
+			return P
+		}
+		r := NewRBF(RBFOptions{})
+		if err := r.Fit(project(X), y); err != nil {
+			t.Fatalf("member %d on %v: %v", j, cols, err)
+		}
+		if preds[j], err = r.Predict(project(T)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col := make([]float64, 40)
+	for a := range T {
+		for j := range col {
+			col[j] = preds[j][a]
+		}
+		if want := median(col); math.Abs(got[a]-want) > 1e-9*(1+math.Abs(want)) {
+			t.Fatalf("row %d: ensemble %v, median of independent fits %v", a, got[a], want)
+		}
+	}
+	t.Logf("%d of 40 members shared a subset", shared)
+}

@@ -1,10 +1,8 @@
 package predictor
 
-import (
-	"math"
+import "gonum.org/v1/gonum/floats"
 
-	"gonum.org/v1/gonum/floats"
-)
+import ()
 
 // Fast prediction for discrete features.
 //
@@ -15,7 +13,8 @@ import (
 // When every column of a batch takes at most maxLevels values, the per-feature terms are
 // tabulated once per member and batch, T_f[u][i] = (U_f[u] - c_fi)^2, and pairs of features
 // are merged into T_fg[u,w][i] = T_f[u][i] + T_g[w][i]; a row's distances to all centers
-// are then the sum of k/2 table rows: half an add per feature instead of three flops.
+// are then the sum of k/2 table rows: half an add per feature instead of three flops, summed
+// on the fly by cubicSum.
 // The result equals the direct sum up to floating-point reassociation (~1e-16 relative).
 
 // maxLevels is the largest number of distinct values per column for the table path:
@@ -74,7 +73,10 @@ func (lv *levels) discrete(cols []int) bool {
 type tableWork struct {
 	single, pair []float64
 	offs         []int
-	d2           []float64
+	memo         []int
+	from, at     []int
+	todo         []int
+	rows         [][]float64
 }
 
 // predictTables is predict for a batch whose columns c uses are all discrete in lv.
@@ -115,48 +117,86 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 			tu := tw.single[tw.offs[f]+u*n : tw.offs[f]+u*n+n]
 			for w := 0; w < ng; w++ {
 				tg := tw.single[tw.offs[g]+w*n : tw.offs[g]+w*n+n]
-				dst := tw.pair[pairOff[p]+(u*ng+w)*n : pairOff[p]+(u*ng+w)*n+n]
-				for i := range dst {
-					dst[i] = tu[i] + tg[i]
-				}
+				floats.AddTo(tw.pair[pairOff[p]+(u*ng+w)*n:pairOff[p]+(u*ng+w)*n+n], tu, tg)
 			}
 		}
 	}
-	tw.d2 = grow(tw.d2, n)
-	d2 := tw.d2[:n:n]
-	lam := c.lambda[:n:n]
+	// Rows whose codes on c's columns repeat an earlier row's (common for small subsets: one
+	// feature has a handful of values) copy its value. The key is the codes in mixed radix;
+	// the memo is used when it has at most as many slots as there are rows.
+	slots := 1
+	for _, j := range c.cols {
+		slots *= len(lv.values[j])
+		if slots > rows {
+			slots = 0
+			break
+		}
+	}
+	var memo []int
+	if slots > 0 {
+		tw.memo = growInt(tw.memo, slots)
+		memo = tw.memo
+		for i := range memo {
+			memo[i] = -1
+		}
+	}
+	// First pass: the tail, which rows to compute, and where their table rows start.
+	R := pairs + k - 2*pairs // table rows summed per row
+	tw.from = growInt(tw.from, rows)
+	tw.at = growInt(tw.at, rows*R)
+	todo := tw.todo[:0]
 	for a := 0; a < rows; a++ {
 		codes := lv.codes[a*m : a*m+m]
+		tw.from[a] = a
+		if memo != nil {
+			key := 0
+			for _, j := range c.cols {
+				key = key*len(lv.values[j]) + int(codes[j])
+			}
+			if memo[key] >= 0 {
+				tw.from[a] = memo[key]
+				continue
+			}
+			memo[key] = a
+		}
+		todo = append(todo, a)
 		s := c.tail[0]
 		for f, j := range c.cols {
 			s += c.tail[1+f] * lv.values[j][codes[j]]
 		}
-		first := true
+		out[a] = s
+		at := tw.at[a*R : a*R+R]
 		for p := 0; p < pairs; p++ {
 			f, g := c.cols[2*p], c.cols[2*p+1]
 			ng := len(lv.values[g])
-			at := pairOff[p] + (int(codes[f])*ng+int(codes[g]))*n
-			row := tw.pair[at : at+n : at+n]
-			if first {
-				copy(d2, row)
-				first = false
-				continue
-			}
-			floats.Add(d2, row) // gonum's SIMD loop: ~2x a plain Go loop here
+			at[p] = len(tw.single) + pairOff[p] + (int(codes[f])*ng+int(codes[g]))*n
 		}
 		for f := 2 * pairs; f < k; f++ {
-			at := tw.offs[f] + int(codes[c.cols[f]])*n
-			row := tw.single[at : at+n : at+n]
-			if first {
-				copy(d2, row)
-				first = false
+			at[f-pairs] = tw.offs[f] + int(codes[c.cols[f]])*n
+		}
+	}
+	tw.todo = todo
+	// Then the kernel sums. (Summing a chunk of centers at a time, so that the chunk's table
+	// columns stay in cache, measured no faster.)
+	if cap(tw.rows) < R {
+		tw.rows = make([][]float64, R)
+	}
+	rs := tw.rows[:R]
+	lam := c.lambda[:n:n]
+	for _, a := range todo {
+		for q, o := range tw.at[a*R : a*R+R] {
+			if o >= len(tw.single) {
+				o -= len(tw.single)
+				rs[q] = tw.pair[o : o+n : o+n]
 			} else {
-				floats.Add(d2, row)
+				rs[q] = tw.single[o : o+n : o+n]
 			}
 		}
-		for i, d := range d2 {
-			s += lam[i] * d * math.Sqrt(d)
+		out[a] += cubicSum(lam, rs)
+	}
+	for a := 0; a < rows; a++ {
+		if f := tw.from[a]; f != a {
+			out[a] = out[f]
 		}
-		out[a] = s
 	}
 }
