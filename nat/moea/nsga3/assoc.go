@@ -73,8 +73,12 @@ func newAssociator(refs [][]float64) *associator {
 	m, h := len(refs[0]), len(refs)
 	a := &associator{m: m, refs: refs, nbr: make([][]neighbor, h)}
 	minSin := 1.0
+	kept := min(h-1, maxNeighbors)
+	a.truncated = kept < h-1
+	all := make([]neighbor, h*kept)
+	scratch := make([]neighbor, 0, h-1)
 	for k, uk := range refs {
-		list := make([]neighbor, 0, h-1)
+		scratch = scratch[:0]
 		for j, uj := range refs {
 			if j == k {
 				continue
@@ -83,25 +87,21 @@ func newAssociator(refs [][]float64) *associator {
 			for t := range uk {
 				c += uk[t] * uj[t]
 			}
-			c = min(c, 1)
-			sinLo := max(0, math.Sqrt(max(0, 1-c*c))-angleSlack)
-			list = append(list, neighbor{j: int32(j), cos: c, sinLo: sinLo, cosLo: math.Sqrt(1 - sinLo*sinLo)})
-			if sinLo > 0 {
-				minSin = min(minSin, sinLo)
-			}
+			scratch = append(scratch, neighbor{j: int32(j), cos: min(c, 1)})
 		}
-		slices.SortStableFunc(list, func(x, y neighbor) int {
-			switch {
-			case x.cos > y.cos:
-				return -1
-			case x.cos < y.cos:
-				return 1
+		if a.truncated {
+			selectNearest(scratch, kept)
+		}
+		list := all[k*kept : (k+1)*kept : (k+1)*kept]
+		copy(list, scratch[:kept])
+		slices.SortFunc(list, compareNeighbors)
+		for t := range list {
+			e := &list[t]
+			e.sinLo = max(0, math.Sqrt(max(0, 1-e.cos*e.cos))-angleSlack)
+			e.cosLo = math.Sqrt(1 - e.sinLo*e.sinLo)
+			if e.sinLo > 0 {
+				minSin = min(minSin, e.sinLo)
 			}
-			return 0
-		})
-		if len(list) > maxNeighbors {
-			list = list[:maxNeighbors:maxNeighbors]
-			a.truncated = true
 		}
 		a.nbr[k] = list
 	}
@@ -132,6 +132,55 @@ func newAssociator(refs [][]float64) *associator {
 		}
 	}
 	return a
+}
+
+// compareNeighbors orders by decreasing cosine (increasing angle), then by line index.
+func compareNeighbors(x, y neighbor) int {
+	switch {
+	case x.cos > y.cos:
+		return -1
+	case x.cos < y.cos:
+		return 1
+	}
+	return int(x.j) - int(y.j)
+}
+
+// selectNearest moves the k first entries of list in compareNeighbors' order to its front, in
+// some order (quickselect: a full sort of every line's list would cost milliseconds per run).
+func selectNearest(list []neighbor, k int) {
+	lo, hi := 0, len(list)
+	for hi-lo > 1 {
+		// Median of three as the pivot, moved to list[lo].
+		mid := lo + (hi-lo)/2
+		if compareNeighbors(list[mid], list[lo]) < 0 {
+			list[mid], list[lo] = list[lo], list[mid]
+		}
+		if compareNeighbors(list[hi-1], list[lo]) < 0 {
+			list[hi-1], list[lo] = list[lo], list[hi-1]
+		}
+		if compareNeighbors(list[hi-1], list[mid]) < 0 {
+			list[hi-1], list[mid] = list[mid], list[hi-1]
+		}
+		list[lo], list[mid] = list[mid], list[lo]
+		pivot := list[lo]
+		// Lomuto partition: entries before the pivot to list[lo+1:p+1].
+		p := lo
+		for i := lo + 1; i < hi; i++ {
+			if compareNeighbors(list[i], pivot) < 0 {
+				p++
+				list[p], list[i] = list[i], list[p]
+			}
+		}
+		list[lo], list[p] = list[p], list[lo]
+		switch {
+		case p == k || p == k-1:
+			return
+		case p > k:
+			hi = p
+		default:
+			lo = p + 1
+		}
+	}
 }
 
 func binom(n, k int) int {

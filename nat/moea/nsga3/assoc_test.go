@@ -3,6 +3,7 @@ package nsga3
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/natgo/nat/nat/moea/refdirs"
@@ -167,5 +168,35 @@ func TestAssociationRefusesBadValues(t *testing.T) {
 	cols[0][1] = math.Inf(1)
 	if s.assoc.associate(cols, nn, make([]float64, 2), make([]int, 2), make([]int, len(dirs))) {
 		t.Error("infinite value accepted")
+	}
+}
+
+func TestSelectNearest(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 200; trial++ {
+		n := 1 + r.IntN(300)
+		list := make([]neighbor, n)
+		for i := range list {
+			list[i] = neighbor{j: int32(i), cos: float64(r.IntN(20)) / 20} // many equal cosines
+		}
+		r.Shuffle(n, func(a, b int) { list[a], list[b] = list[b], list[a] })
+		want := append([]neighbor(nil), list...)
+		slices.SortFunc(want, compareNeighbors)
+		k := 1 + r.IntN(n)
+		selectNearest(list, k)
+		got := append([]neighbor(nil), list[:k]...)
+		slices.SortFunc(got, compareNeighbors)
+		if !slices.Equal(got, want[:k]) {
+			t.Fatalf("n %d k %d: selected %v, want %v", n, k, got, want[:k])
+		}
+	}
+}
+
+func BenchmarkNewSurvivalM5(b *testing.B) {
+	dirs, _ := refdirs.DasDennis(5, 6)
+	for i := 0; i < b.N; i++ {
+		if _, err := NewSurvival(dirs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
