@@ -1,6 +1,7 @@
 package nsga3
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/natgo/nat/nat/moea"
+	"github.com/natgo/nat/nat/moea/operators"
+	"github.com/natgo/nat/nat/moea/refdirs"
+	"github.com/natgo/nat/nat/moea/termination"
 )
 
 // populationHash is SHA-256 over the variables and objectives of every individual, in order,
@@ -58,5 +62,56 @@ func TestPinnedResults(t *testing.T) {
 			t.Errorf("%s M=%d %d generations seed %d: hashes population %s opt %s, want %s %s",
 				c.name, c.m, c.gens, c.seed, pop, opt, c.pop, c.opt)
 		}
+	}
+}
+
+// An integer search shaped like NAT's (22 genes in 0..9, NAT's operators) with three integer
+// objectives, so individuals tie in objectives and duplicate each other's objective vectors,
+// and a constraint (gene sum at least 100, active throughout), pinned like TestPinnedResults: hashes captured before
+// the speed work.
+func TestPinnedIntegerResult(t *testing.T) {
+	const genes, top = 22, 9
+	lower, upper := make([]int, genes), make([]int, genes)
+	for i := range upper {
+		upper[i] = top
+	}
+	ip := &moea.IntegerProblem{
+		Lower: lower, Upper: upper, Objectives: 3, Constraints: 1,
+		Evaluate: func(ctx context.Context, genomes [][]int, F, G [][]float64) error {
+			for i, g := range genomes {
+				s, d, z := 0, 0, 0
+				for k, v := range g {
+					s += v
+					d += (top - v) * (top - v)
+					if v == k%10 {
+						z++
+					}
+				}
+				F[i][0], F[i][1], F[i][2] = float64(s), float64(d), float64(genes-z)
+				G[i][0] = float64(100 - s)
+			}
+			return nil
+		},
+	}
+	prob, err := ip.Problem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := refdirs.DasDennis(3, 12)
+	alg, err := New(Options{RefDirs: dirs, PopSize: 100,
+		Crossover: operators.TwoPointCrossover{Prob: 0.9},
+		Mutation:  operators.IntegerPolynomialMutation{Eta: 1},
+		Sampling:  operators.IntegerSampling{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := moea.Minimize(context.Background(), prob, alg, termination.Generations(60), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pop, opt := populationHash(res.Population), populationHash(res.Opt)
+	t.Logf("integer search: population %s, opt %s", pop, opt)
+	if want := [2]string{"ebf77af9ffbe746e", "16a7a5df23ba895d"}; pop != want[0] || opt != want[1] {
+		t.Errorf("integer search: hashes population %s opt %s, want %s %s", pop, opt, want[0], want[1])
 	}
 }
