@@ -191,12 +191,3 @@ func TestSelectNearest(t *testing.T) {
 		}
 	}
 }
-
-func BenchmarkNewSurvivalM5(b *testing.B) {
-	dirs, _ := refdirs.DasDennis(5, 6)
-	for i := 0; i < b.N; i++ {
-		if _, err := NewSurvival(dirs); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
