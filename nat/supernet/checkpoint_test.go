@@ -111,8 +111,15 @@ func TestExportedSubnetGivesSupernetLogits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := maxAbsDiff(got, want); diff > 1e-5 {
-			t.Errorf("subnet %d (%s): exported logits differ from the supernet's by %g", i, a, diff)
+		// To 1e-5 relative to the largest logit: both run the same float32 graph except that the
+		// supernet shrinks kernels (OFA's transforms) inside it while the export stores them shrunk,
+		// and different matmul shapes round differently.
+		scale := 1.0
+		for _, v := range want {
+			scale = max(scale, math.Abs(float64(v)))
+		}
+		if diff := maxAbsDiff(got, want); diff > 1e-5*scale {
+			t.Errorf("subnet %d (%s): exported logits differ from the supernet's by %g (largest logit %g)", i, a, diff, scale)
 		}
 		if loaded.NumParams() >= func() int { n, _ := net.NumParams(); return n }() {
 			t.Errorf("exported subnet has %d parameters, not fewer than the supernet", loaded.NumParams())

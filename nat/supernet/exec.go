@@ -3,6 +3,10 @@ package supernet
 import (
 	"container/list"
 	"fmt"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
@@ -219,4 +223,71 @@ func finalizeAll(ts []*tensors.Tensor) {
 			_ = t.FinalizeAll()
 		}
 	}
+}
+
+// CompileTime builds and compiles the executables a new architecture needs: training (with the
+// default TrainOptions' label smoothing, no distillation) at trainBatch images and inference at
+// inferBatch images, and reports the time each took (graph building, autodiff and the backend's
+// compilation; no execution), in wall-clock and in this process's CPU time. The executables stay cached, so a following Train or Logits on a at
+// those batch sizes starts without compiling. Bench uses it to measure the per-architecture
+// overhead directly rather than as a difference of two noisy runs.
+func (n *Supernet) CompileTime(a space.Arch, trainBatch, inferBatch int) (CompileTimes, error) {
+	var ct CompileTimes
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a, plan, err := n.checkArch(a)
+	if err != nil {
+		return ct, err
+	}
+	defaults, _ := TrainOptions{Steps: 1}.withDefaults()
+	tc := trainConfig{labelSmoothing: defaults.LabelSmoothing, dropout: n.Space.Dropout > 0}
+	img := shapes.Make(dtypes.Float32, trainBatch, a.Resolution, a.Resolution, n.Space.InChannels)
+	t0, c0 := time.Now(), cpuTime()
+	c, err := n.executable(kindTrain, a, plan, tc)
+	if err != nil {
+		return ct, err
+	}
+	in := []shapes.Shape{img, shapes.Make(dtypes.Int32, trainBatch)}
+	if c.dropout {
+		in = append(in, shapes.Make(dtypes.Float32, trainBatch, plan.Layers[len(plan.Layers)-2].OutC))
+	}
+	if err := n.compile(c, in); err != nil {
+		return ct, fmt.Errorf("supernet: compiling the training graph of %s: %w", a, err)
+	}
+	ct.Train, ct.TrainCPU = time.Since(t0), cpuTime()-c0
+	t0, c0 = time.Now(), cpuTime()
+	if c, err = n.executable(kindInfer, a, plan, trainConfig{}); err != nil {
+		return ct, err
+	}
+	img.Dimensions[0] = inferBatch
+	if err := n.compile(c, []shapes.Shape{img}); err != nil {
+		return ct, fmt.Errorf("supernet: compiling the inference graph of %s: %w", a, err)
+	}
+	ct.Infer, ct.InferCPU = time.Since(t0), cpuTime()-c0
+	return ct, nil
+}
+
+// CompileTimes are the wall-clock and CPU times of building and compiling one architecture's
+// training and inference executables.
+type CompileTimes struct {
+	Train, TrainCPU, Infer, InferCPU time.Duration
+}
+
+// compile compiles c for the data input shapes followed by its parameters' shapes.
+func (n *Supernet) compile(c *compiled, data []shapes.Shape) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	in := append([]shapes.Shape(nil), data...)
+	for _, nm := range c.names {
+		p, err := n.params.get(nm)
+		if err != nil {
+			return err
+		}
+		in = append(in, shapes.Make(dtypes.Float32, p.Dims...))
+	}
+	_, err = c.exec.Compile(in...)
+	return err
 }

@@ -163,7 +163,7 @@ func LoadModel(dir string, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	net := &Supernet{Space: h.Space, Width: h.Width, maxPlan: plan, backend: tmp.backend, cache: newExecCache(2),
+	net := &Supernet{Space: h.Space, Width: h.Width, maxPlan: plan, backend: tmp.backend, cache: newExecCache(2), dw: opt.Depthwise,
 		Mean: h.Mean, Std: h.Std}
 	net.params = declareParams(h.Space, plan, false)
 	for _, p := range net.params.list {
