@@ -205,7 +205,14 @@ func (s *Sorter) bucketPairs(a, tmp []keyIndex, level int) {
 	}
 	lo, hi := a[0].v, a[0].v
 	for _, p := range a[1:] {
-		lo, hi = min(lo, p.v), max(hi, p.v)
+		// Plain comparisons rather than min and max, which also order -0 before +0 and
+		// propagate NaN (neither matters here) at a higher cost.
+		if p.v < lo {
+			lo = p.v
+		}
+		if p.v > hi {
+			hi = p.v
+		}
 	}
 	span := hi - lo
 	if span == 0 {
