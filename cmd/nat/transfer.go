@@ -25,7 +25,13 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		"30 adaptation steps, re-measuring only the front. NAT's paper runs 100 initial subnets, 30\n"+
 		"iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole archive\n"+
 		"(--initial 100 --iterations 30 --candidates 8 --adapt-steps N --reevaluate all --val-size 5000\n"+
-		"--calib-size 2000): hours to days on a CPU.")
+		"--calib-size 2000): hours to days on a CPU.\n\n"+
+		"Baselines (same supernet, target, validation split and seed):\n"+
+		"  --random-search N                 measure N uniform random subnets with the unadapted supernet\n"+
+		"  --finetune largest|median|GENOME  train only that subnet for --budget (default: the wall time of\n"+
+		"                                    the NAT run in --compare-to) and compare it with that run's best\n"+
+		"                                    front subnet of equal or lower MAdds; median is the subnet of\n"+
+		"                                    median MAdds among 1,001 uniform draws (seed 1)")
 	d := transfer.Experiment{}.WithDefaults()
 	source := fs.String("source-supernet", filepath.Join("results", "supernets", "mnist", "supernet.bin"), "pre-trained supernet checkpoint to adapt")
 	target := fs.String("target", "fashion-mnist", "target dataset: mnist, fashion-mnist or folder:PATH")
@@ -51,7 +57,11 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")
 	dataDir := fs.String("data-dir", "", "directory searched first for the dataset")
 	randomN := fs.Int("random-search", 0, "instead of NAT, the baseline: measure N uniform random subnets with the unadapted supernet")
-	compareTo := fs.String("compare-to", "", "with --random-search: a NAT run directory whose hypervolume normalisation to use (and to compare with)")
+	compareTo := fs.String("compare-to", "", "a NAT run directory to compare with: with --random-search, whose hypervolume normalisation to use; with --finetune, whose wall time is the default --budget and whose front to compare with")
+	finetune := fs.String("finetune", "", "instead of NAT, the baseline: fine-tune one fixed subnet (largest, median or a genome) for --budget")
+	budget := fs.Duration("budget", 0, "with --finetune: training wall time, e.g. 14m (default: the wall time of the --compare-to run; a resumed run keeps its own)")
+	finetuneSteps := fs.Int("finetune-steps", 0, "with --finetune: train exactly this many steps instead of timing a --budget")
+	finetuneChunks := fs.Int("finetune-chunks", 10, "with --finetune: train in this many chunks, each ending with a checkpoint and a top-1 measurement (the learning curve)")
 	asJSON := fs.Bool("json", false, "print the final front as JSON")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	pos, err := parseInterleaved(fs, args)
@@ -64,6 +74,15 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	if *source == "" || *out == "" {
 		fs.Usage()
 		return fmt.Errorf("transfer: --out (and a --source-supernet) are required")
+	}
+	if *finetune != "" && *randomN > 0 {
+		return fmt.Errorf("transfer: --finetune and --random-search are two different baselines; run them into two directories")
+	}
+	if *finetune == "" && (*budget != 0 || *finetuneSteps != 0) {
+		return fmt.Errorf("transfer: --budget and --finetune-steps need --finetune")
+	}
+	if *finetuneChunks < 1 {
+		return fmt.Errorf("transfer: --finetune-chunks %d: want at least 1", *finetuneChunks)
 	}
 	var sp *space.Space
 	if *spaceName != "" {
@@ -90,6 +109,12 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	if err := exp.Validate(); err != nil {
 		return err
 	}
+	var ft *finetuneRun
+	if *finetune != "" {
+		if ft, err = prepareFinetune(exp, *finetune, *budget, *finetuneSteps, *finetuneChunks, *compareTo); err != nil {
+			return err
+		}
+	}
 	net, err := bind.Open(exp, bind.Options{DataDir: *dataDir, MaxTrain: *maxTrain})
 	if err != nil {
 		return err
@@ -97,9 +122,13 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	defer net.Close()
 
 	opt := transfer.Options{}
+	unit := "iteration"
+	if ft != nil {
+		unit = "chunk"
+	}
 	if !*quiet {
 		if isTerminal(e.Stderr) {
-			bar := &progressLine{w: e.Stderr}
+			bar := &progressLine{w: e.Stderr, unit: unit}
 			opt.Progress = bar.update
 			opt.Logf = bar.logf
 		} else {
@@ -113,10 +142,17 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 					return
 				}
 				last = time.Now()
-				opt.Logf("iteration %d/%d %s %d/%d (phase ETA %s, run ETA %s)", p.Iteration, p.Iterations, p.Phase,
+				opt.Logf("%s %d/%d %s %d/%d (phase ETA %s, run ETA %s)", unit, p.Iteration, p.Iterations, p.Phase,
 					p.Done, p.Total, roundETA(p.PhaseETA), roundETA(p.ETA))
 			}
 		}
+	}
+	if ft != nil {
+		err := ft.run(ctx, e, net, opt, *asJSON)
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("transfer: interrupted; rerun the same command to resume from %s: %w", exp.OutDir, err)
+		}
+		return err
 	}
 	var res *transfer.Result
 	if *randomN > 0 {
@@ -182,6 +218,7 @@ func isTerminal(w io.Writer) bool {
 // prints log lines above it.
 type progressLine struct {
 	w    io.Writer
+	unit string // what Progress.Iteration counts: "iteration" (default) or "chunk"
 	last time.Time
 	text string
 }
@@ -202,7 +239,11 @@ func (p *progressLine) update(pr transfer.Progress) {
 	if pr.PhaseETA > 0 {
 		eta += ", phase " + roundETA(pr.PhaseETA)
 	}
-	p.text = fmt.Sprintf("[%s] iteration %d/%d %s%s | %s elapsed | %s", bar, pr.Iteration, pr.Iterations, pr.Phase, work,
+	unit := p.unit
+	if unit == "" {
+		unit = "iteration"
+	}
+	p.text = fmt.Sprintf("[%s] %s %d/%d %s%s | %s elapsed | %s", bar, unit, pr.Iteration, pr.Iterations, pr.Phase, work,
 		pr.Elapsed.Round(time.Second), eta)
 	fmt.Fprintf(p.w, "\r\033[K%s", p.text)
 }

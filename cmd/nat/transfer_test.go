@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/natgo/nat/nat/archive"
+	"github.com/natgo/nat/nat/cost"
 	"github.com/natgo/nat/nat/space"
 	"github.com/natgo/nat/nat/supernet"
+	"github.com/natgo/nat/nat/transfer"
+	"github.com/natgo/nat/nat/transfer/transfertest"
 )
 
 // TestTransferCommand runs `nat transfer` end to end on a tiny freshly initialised supernet and
@@ -87,5 +91,112 @@ func TestTransferCommand(t *testing.T) {
 	}
 	if _, err := runVerb(t, append(args[:len(args)-2], "--objectives", "top1,flops")...); err == nil || !strings.Contains(err.Error(), "flops") {
 		t.Errorf("unknown objective: %v", err)
+	}
+}
+
+// TestFinetuneCommand runs `nat transfer --finetune` end to end on a tiny freshly initialised
+// supernet and MNIST, compared with a NAT run directory (made with the synthetic supernet on the
+// same experiment, for speed: the comparison's plumbing is under test, not its numbers), then
+// reads the result back as JSON, and checks the errors for bad flag combinations.
+func TestFinetuneCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a supernet")
+	}
+	sp := tinyCLISpace()
+	src := filepath.Join(t.TempDir(), "tiny.ckpt")
+	n, err := supernet.New(sp, 1, supernet.Options{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	natDir := filepath.Join(t.TempDir(), "nat")
+	natExp := transfer.Experiment{Space: sp, SourceSupernet: src, Target: "mnist", OutDir: natDir, Seed: 1,
+		ValidationSize: 100, CalibrationSize: 100, Predictor: "rbf", Search: transfer.SearchSettings{Population: 12, Generations: 2},
+		InitialSize: 12, Candidates: 2, Iterations: 1, AdaptSteps: 2}
+	fake, err := transfertest.New(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := transfer.Run(context.Background(), natExp, fake, transfer.Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	wall, err := transfer.RunWallTime(natDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(t.TempDir(), "ft")
+	args := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", out, "--finetune", "median",
+		"--compare-to", natDir, "--val-size", "100", "--calib-size", "100", "--max-train", "600", "--batch-size", "16", "--quiet"}
+	text, err := runVerb(t, args...)
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	t.Logf("%s", text)
+	for _, want := range []string{"fine-tuned reference subnet (median)", "learning curve", "comparison with the NAT run " + natDir,
+		"best NAT front subnet with MAdds <=", "winner: "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	res, err := transfer.ReadFinetune(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	median, _ := transfer.ChooseReference(sp, "median")
+	c, _ := cost.Arch(sp, median.Arch)
+	if res.Reference.Genome != median.Genome || res.MAdds != c.MAdds || res.BudgetSeconds != wall.Seconds() ||
+		res.Steps < 1 || len(res.Curve) != len(res.ChunkEnds)+1 || res.Target != "mnist" || res.ValidationSize != 100 {
+		t.Errorf("result: genome %s (median %s), MAdds %d (%d), budget %v s (NAT wall %v), %d steps, curve %d points for %d chunks",
+			res.Reference.Genome, median.Genome, res.MAdds, c.MAdds, res.BudgetSeconds, wall, res.Steps, len(res.Curve), len(res.ChunkEnds))
+	}
+	// The rerun reads the result back; --json carries the comparison.
+	text, err = runVerb(t, append(args, "--json")...)
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	var rep struct {
+		Result     transfer.FinetuneResult `json:"result"`
+		Comparison struct {
+			NAT    *archive.Row `json:"nat"`
+			Winner string       `json:"winner"`
+		} `json:"comparison"`
+	}
+	if err := json.Unmarshal([]byte(text), &rep); err != nil {
+		t.Fatalf("JSON: %v\n%.400s", err, text)
+	}
+	if rep.Result.Top1 != res.Top1 || rep.Result.Steps != res.Steps || rep.Comparison.Winner == "" || rep.Comparison.NAT == nil || rep.Comparison.NAT.MAdds > res.MAdds {
+		t.Errorf("read back: %+v", rep)
+	}
+	// Bad values and combinations, each named.
+	base := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", filepath.Join(t.TempDir(), "x"), "--val-size", "100", "--calib-size", "100"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--finetune", "biggest", "--budget", "1s"}, `"biggest"`},
+		{[]string{"--finetune", "12345", "--budget", "1s"}, `"12345"`},
+		{[]string{"--finetune", "largest"}, "--budget"},
+		{[]string{"--finetune", "largest", "--random-search", "5"}, "--random-search"},
+		{[]string{"--budget", "1s"}, "--finetune"},
+		{[]string{"--finetune", "largest", "--compare-to", natDir, "--val-size", "200"}, "validation_size"},
+	} {
+		if _, err := runVerb(t, append(append([]string(nil), base...), tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.want)
+		}
+	}
+}
+
+// tinyCLISpace is TestTransferCommand's tiny space.
+func tinyCLISpace() *space.Space {
+	return &space.Space{
+		Name: "tiny", InChannels: 1, Classes: 10, Resolutions: []int{12, 16}, WidthMults: []float64{1},
+		StemWidth: 8, StemStride: 2, StemAct: space.HSwish, FirstBlockWidth: 8, FirstBlockAct: space.ReLU,
+		Stages: []space.Stage{{Width: 8, Stride: 1, Act: space.ReLU}, {Width: 16, Stride: 2, Act: space.HSwish, SE: true}},
+		Depths: []int{1, 2}, Kernels: []int{3, 5}, Expansions: []int{2, 3},
+		FinalExpandWidth: 32, FeatureMixWidth: 32, HeadAct: space.HSwish, SEReduction: 4, Divisor: 8,
 	}
 }

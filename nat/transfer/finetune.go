@@ -143,8 +143,10 @@ type FinetuneSpec struct {
 	// Chunks is the number of pieces the schedule is trained in (default 10): each ends with a
 	// checkpoint and, unless FinalOnly, a point of the learning curve.
 	Chunks int
-	// PilotSteps is the number of timed pilot steps (default 5), after one untimed step that
-	// compiles the training graph.
+	// PilotSteps is the number of timed pilot steps (default 3), after one step that compiles
+	// the training graph (its extra time is the compile overhead). The pilot's training is
+	// thrown away, so its cost is wall time beyond the budget (on the 2-core machine the largest
+	// nat-mnist subnet takes about 18 s a step of 64 images under load).
 	PilotSteps int
 	// FinalOnly measures top-1 only after the last chunk (the learning curve then has that point
 	// alone); by default it is measured before training and after every chunk.
@@ -156,7 +158,7 @@ func (s FinetuneSpec) withDefaults() FinetuneSpec {
 		s.Chunks = 10
 	}
 	if s.PilotSteps <= 0 {
-		s.PilotSteps = 5
+		s.PilotSteps = 3
 	}
 	return s
 }
@@ -269,7 +271,7 @@ func FinetuneCheckpointPath(dir string, c int) string {
 // The steps follow one schedule (linear warm-up, then a cosine to zero: AdaptRequest with
 // FirstStep and TotalSteps) over the whole budget. To fix its length, a pilot on a throw-away
 // copy of the weights trains one untimed step (which compiles the graph) and spec.PilotSteps
-// timed ones; the number of steps is (Budget - compile overhead) / step time, at least 1. The
+// timed ones; the number of steps is (Budget - compile overhead) / median step time, at least 1. The
 // pilot is not counted in the training time, nor are the measurements (NAT's wall time includes
 // both its measurements and its adaptation, so this favours the baseline).
 //
@@ -542,7 +544,7 @@ func (f *finetuner) measure(ctx context.Context, chunk int) (float64, error) {
 }
 
 // pilot times training steps on a copy of the weights that is then thrown away, and returns
-// the number of steps that fit the budget.
+// the number of steps that fit the budget: (budget - compile overhead) / median step time.
 func (f *finetuner) pilot(ctx context.Context, res *FinetuneResult) (int, error) {
 	t0 := time.Now()
 	f.progress(Progress{Phase: PhaseAdapt, Total: 1 + f.spec.PilotSteps})
@@ -560,12 +562,23 @@ func (f *finetuner) pilot(ctx context.Context, res *FinetuneResult) (int, error)
 		return 0, fmt.Errorf("transfer: fine-tuning pilot: %w", err)
 	}
 	first := time.Since(t1).Seconds()
-	req.Steps = f.spec.PilotSteps
-	t2 := time.Now()
-	if err := f.net.Adapt(ctx, req); err != nil {
-		return 0, fmt.Errorf("transfer: fine-tuning pilot: %w", err)
+	// One step per call, and the median: a burst of load from other processes during one step
+	// (the machine is shared) should not shrink the whole schedule.
+	times := make([]float64, f.spec.PilotSteps)
+	for i := range times {
+		req.Seed = seedFor(f.exp.Seed, i+1, seedFinetune)
+		t2 := time.Now()
+		if err := f.net.Adapt(ctx, req); err != nil {
+			return 0, fmt.Errorf("transfer: fine-tuning pilot: %w", err)
+		}
+		times[i] = time.Since(t2).Seconds()
+		f.progress(Progress{Phase: PhaseAdapt, Done: i + 2, Total: 1 + f.spec.PilotSteps})
 	}
-	step := time.Since(t2).Seconds() / float64(f.spec.PilotSteps)
+	sort.Float64s(times)
+	step := times[len(times)/2]
+	if len(times)%2 == 0 {
+		step = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
 	if err := f.net.Load(keep); err != nil {
 		return 0, fmt.Errorf("transfer: fine-tuning pilot: restoring the weights: %w", err)
 	}

@@ -193,8 +193,8 @@ func TestFinetuneBudgetFixesTheStepsFromAPilot(t *testing.T) {
 	if res.Steps != wantSteps || res.Steps > 100 || res.BudgetSeconds != budget.Seconds() {
 		t.Errorf("%d steps; the pilot's %.4f s a step (+%.4f s) fit %d in %v", res.Steps, res.PilotStepSeconds, res.PilotOverheadSeconds, wantSteps, budget)
 	}
-	if net.Steps != 1+5+res.Steps || len(res.Curve) != 1 || net.Evaluations != 1 {
-		t.Errorf("trained %d steps (pilot 6 + %d), curve %+v, %d measurements", net.Steps, res.Steps, res.Curve, net.Evaluations)
+	if net.Steps != 1+3+res.Steps || len(res.Curve) != 1 || net.Evaluations != 1 {
+		t.Errorf("trained %d steps (pilot 4 + %d), curve %+v, %d measurements", net.Steps, res.Steps, res.Curve, net.Evaluations)
 	}
 	if !(res.TrainSeconds >= float64(res.Steps)*0.002) {
 		t.Errorf("train seconds %v for %d steps of at least 2 ms", res.TrainSeconds, res.Steps)
