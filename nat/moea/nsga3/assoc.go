@@ -39,6 +39,8 @@ type associator struct {
 	// N / sum(N) rounded to multiples of 1/res) holds its nearest line, filled on first use.
 	res   int
 	table []int32
+	// disabled sends every call to the full scan (see newAssociator).
+	disabled bool
 
 	// scratch
 	sinT    []float64 // per individual: overestimated sine of its angle to its own line
@@ -72,6 +74,26 @@ const (
 func newAssociator(refs [][]float64) *associator {
 	m, h := len(refs[0]), len(refs)
 	a := &associator{m: m, refs: refs, nbr: make([][]neighbor, h)}
+	// The resolution: about four cells per line, within maxTable entries.
+	for r := 1; m >= 2 && r < maxTable; r++ {
+		size := 1
+		for t := 0; t < m-1 && size <= maxTable; t++ {
+			size *= r + 1
+		}
+		if size > maxTable {
+			break
+		}
+		a.res = r
+		if binom(r+m-1, m-1) >= 4*h {
+			break
+		}
+	}
+	if a.res < 2 {
+		// One objective, or too many for a useful guess table (12 and more): the pruned search
+		// would scan most lines anyway, and then more slowly than the full scan.
+		a.disabled = true
+		return a
+	}
 	minSin := 1.0
 	kept := min(h-1, maxNeighbors)
 	a.truncated = kept < h-1
@@ -107,20 +129,6 @@ func newAssociator(refs [][]float64) *associator {
 	}
 	// sin(phi/2) = sqrt((1 - cos phi) / 2).
 	a.sinHalfGap = math.Sqrt((1 - math.Sqrt(1-minSin*minSin)) / 2)
-	// The resolution: about four cells per line, within maxTable entries.
-	for r := 1; ; r++ {
-		size := 1
-		for t := 0; t < m-1 && size <= maxTable; t++ {
-			size *= r + 1
-		}
-		if size > maxTable {
-			break
-		}
-		a.res = r
-		if binom(r+m-1, m-1) >= 4*h {
-			break
-		}
-	}
 	if a.res > 0 {
 		size := 1
 		for t := 0; t < m-1; t++ {
@@ -255,8 +263,12 @@ func safeSin(d2, nn float64) float64 {
 // associate fills niche and best (each individual's line and fp d2 to it) and colArg[j] for the
 // lines used by some individual (colArg of other lines is left at -1). cols holds the normalised
 // objectives by column, nn their squared norms. It reports false, having done nothing, when the
-// values are not finite and non-negative; the caller then runs the full scan.
+// values are not finite and non-negative or the associator is disabled; the caller then runs
+// the full scan.
 func (a *associator) associate(cols [][]float64, nn, best []float64, niche, colArg []int) bool {
+	if a.disabled {
+		return false
+	}
 	nc, h, m := len(nn), len(a.refs), a.m
 	for k := 0; k < m; k++ {
 		for _, v := range cols[k][:nc] {

@@ -41,6 +41,8 @@ func TestAssociationMatchesFullScan(t *testing.T) {
 	d, err = refdirs.DasDennis(5, 6)
 	add("das-dennis 5x6 with duplicates", append(d, d[3], d[100]), err)
 	add("one line", [][]float64{{1, 2, 3}}, nil)
+	d, err = refdirs.DasDennis(11, 2)
+	add("das-dennis 11x2", d, err)
 	var rnd [][]float64
 	for i := 0; i < 57; i++ {
 		w := make([]float64, 4)
@@ -153,6 +155,25 @@ func TestAssociationMatchesFullScan(t *testing.T) {
 	t.Logf("%d lines had their closest individual among another line's", fromOther)
 	if fromOther < 100 {
 		t.Errorf("only %d lines had their closest individual among another line's: the test does not exercise the second pass's pruning", fromOther)
+	}
+}
+
+// With one objective, or 12 or more, the associator leaves every call to the full scan.
+func TestAssociationDisabledForManyObjectives(t *testing.T) {
+	dirs, _ := refdirs.DasDennis(12, 2)
+	s, _ := NewSurvival(dirs)
+	if !s.assoc.disabled {
+		t.Fatal("associator enabled with 12 objectives")
+	}
+	cols := make([][]float64, 12)
+	for k := range cols {
+		cols[k] = []float64{1}
+	}
+	if s.assoc.associate(cols, []float64{12}, make([]float64, 1), make([]int, 1), make([]int, len(dirs))) {
+		t.Error("a disabled associator did the work")
+	}
+	if s, _ := NewSurvival([][]float64{{1}}); !s.assoc.disabled {
+		t.Error("associator enabled with one objective")
 	}
 }
 
