@@ -25,7 +25,9 @@ import (
 // badly (at the ideal point, or far from every line) are compared with every line.
 //
 // This is a hand-written geometric pruning for NSGA-III's one hot loop (no library does it); on
-// DTLZ2 with 5 objectives it computes about a tenth of the 210 x ~400 distances per generation.
+// DTLZ2 with 5 objectives it computes about 2,200 of the 210 x ~390 distances per generation.
+// It is off (every call goes to the full scan) for one objective and for 12 or more, where its
+// guess table is too coarse to pay.
 type associator struct {
 	m    int
 	refs [][]float64 // unit directions
