@@ -141,3 +141,26 @@ func BenchmarkSwitching300x22Predict10kMembers100(b *testing.B) {
 	}
 	reportCPU(b, cpu0)
 }
+
+// BenchmarkSwitching300x22Predict10kRepeats5 is the benchmark with 5x repeated 10-fold
+// cross-validation (SwitchingOptions.Repeats = 5), which keeps adaptive switching within 0.05
+// tau of the best single model on every seed of the synthetic table: the RBF models reuse one
+// factorization for all 50 folds, kriging and the trees are refitted 5x as often.
+func BenchmarkSwitching300x22Predict10kRepeats5(b *testing.B) {
+	X, y, cand := natShaped(b, 300)
+	cpu0 := cpuTime()
+	for b.Loop() {
+		s, err := predictor.NewSwitching(predictor.SwitchingOptions{Seed: 1, Repeats: 5})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Fit(X, y); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Predict(cand); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("chose %s", s.Choice())
+	}
+	reportCPU(b, cpu0)
+}

@@ -220,7 +220,7 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 
 // predictBlock is the number of rows predicted per pass over the members: the members'
 // predictions for a block (Members x predictBlock values) are held before taking medians.
-var predictBlock = 4096
+const predictBlock = 4096
 
 // Predict returns the median of the members' predictions for every row of X.
 func (e *RBFEnsemble) Predict(X [][]float64) ([]float64, error) {

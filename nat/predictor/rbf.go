@@ -138,7 +138,8 @@ type rbfWork struct {
 	ipiv, smallPiv              []int
 	proj                        []float64
 	us, lc                      []float64 // heldOut's gathered rows of U^-1 and columns of L^-1
-	pos, rowAt                  []int
+	pos, rowAt, ordR, ordC      []int
+	prod                        []float64
 	hashes                      map[uint64][]int
 }
 
@@ -284,7 +285,13 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 	ws.rhs = rhs
 	copy(rhs, y)
 	clear(rhs[n:])
-	lapack64.Getrs(blas.NoTrans, A, blas64.General{Rows: N, Cols: 1, Stride: 1, Data: rhs}, ws.ipiv)
+	// Solve P L U c = rhs: the row interchanges, then the two triangles (dgetrs with one
+	// right-hand side, done as two dtrsv: gonum's dtrsm is slow for a single column).
+	for i, p := range ws.ipiv[:N] {
+		rhs[i], rhs[p] = rhs[p], rhs[i]
+	}
+	blas64.Trsv(blas.NoTrans, blas64.Triangular{Uplo: blas.Lower, Diag: blas.Unit, N: N, Stride: N, Data: a}, blas64.Vector{N: N, Inc: 1, Data: rhs})
+	blas64.Trsv(blas.NoTrans, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: N, Stride: N, Data: a}, blas64.Vector{N: N, Inc: 1, Data: rhs})
 	if be := backwardError(ws.a0, rhs, y, N); !(be <= maxBackwardError) {
 		return nil, fmt.Errorf("%w: backward error %.2g", errSingular, be)
 	}
@@ -408,19 +415,24 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		ws.small = mat
 		rhs := grow(ws.smallRHS, s)
 		ws.smallRHS = rhs
-		// (A^-1)_SS = (U^-1)_{S,:} (L^-1)_{:,pos(S)}, both triangles inverted in c.inv.
+		// (A^-1)_SS = (U^-1)_{S,:} (L^-1)_{:,pos(S)}, both triangles inverted in c.inv. Row i
+		// of U^-1 is zero before column i and column p of L^-1 zero above row p: with the rows
+		// sorted by i and the columns by p, each chunk of the inner dimension only meets a
+		// leading block of rows and columns, which skips about two thirds of the products.
+		ws.ordR = sortedBy(ws.ordR, S, func(i int) int { return i })
+		ws.ordC = sortedBy(ws.ordC, S, func(j int) int { return ws.pos[j] })
 		us := grow(ws.us, s*N)
 		ws.us = us
 		lc := grow(ws.lc, N*s)
 		ws.lc = lc
-		for p, i := range S {
-			row := us[p*N : p*N+N]
+		for r, p := range ws.ordR {
+			i := S[p]
+			row := us[r*N : r*N+N]
 			clear(row[:i])
 			copy(row[i:], c.inv[i*N+i:i*N+N])
-			rhs[p] = c.lambda[i]
 		}
-		for q, j := range S {
-			pj := ws.pos[j]
+		for q, p := range ws.ordC {
+			pj := ws.pos[S[p]]
 			for k := 0; k < pj; k++ {
 				lc[k*s+q] = 0
 			}
@@ -429,10 +441,34 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 				lc[k*s+q] = c.inv[k*N+pj]
 			}
 		}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-			blas64.General{Rows: s, Cols: N, Stride: N, Data: us},
-			blas64.General{Rows: N, Cols: s, Stride: s, Data: lc},
-			0, blas64.General{Rows: s, Cols: s, Stride: s, Data: mat})
+		prod := grow(ws.prod, s*s)
+		ws.prod = prod
+		clear(prod)
+		rc, cc := 0, 0
+		for k0 := 0; k0 < N; k0 += blockChunk {
+			k1 := min(k0+blockChunk, N)
+			for rc < s && S[ws.ordR[rc]] < k1 {
+				rc++
+			}
+			for cc < s && ws.pos[S[ws.ordC[cc]]] < k1 {
+				cc++
+			}
+			if rc == 0 || cc == 0 {
+				continue
+			}
+			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas64.General{Rows: rc, Cols: k1 - k0, Stride: N, Data: us[k0:]},
+				blas64.General{Rows: k1 - k0, Cols: cc, Stride: s, Data: lc[k0*s:]},
+				1, blas64.General{Rows: rc, Cols: cc, Stride: s, Data: prod})
+		}
+		for r, p := range ws.ordR {
+			for q, pq := range ws.ordC {
+				mat[p*s+pq] = prod[r*s+q]
+			}
+		}
+		for p, i := range S {
+			rhs[p] = c.lambda[i]
+		}
 		ws.smallPiv = growInt(ws.smallPiv, s)
 		M := blas64.General{Rows: s, Cols: s, Stride: s, Data: mat}
 		if !lapack64.Getrf(M, ws.smallPiv) {
@@ -446,6 +482,24 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 			o[p] = y[i] - rhs[p]
 		}
 	}
+}
+
+// blockChunk is the inner-dimension chunk of heldOut's block products.
+const blockChunk = 32
+
+// sortedBy returns 0..len(S)-1 ordered by key(S[p]) (ties by p), in buf's storage.
+func sortedBy(buf []int, S []int, key func(int) int) []int {
+	buf = growInt(buf, len(S))
+	for p := range buf {
+		buf[p] = p
+	}
+	slices.SortFunc(buf, func(a, b int) int {
+		if ka, kb := key(S[a]), key(S[b]); ka != kb {
+			return ka - kb
+		}
+		return a - b
+	})
+	return buf
 }
 
 // compact merges repeated centers into one whose weight is the sum of theirs. The
