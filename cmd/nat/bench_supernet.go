@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,6 +22,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	noTorch := fs.Bool("no-torch", false, "skip the PyTorch comparison")
 	python := fs.String("python", "", "Python interpreter with torch (default: python3 on PATH, then /usr/bin/python3 from Debian's python3-torch)")
 	threads := fs.Int("threads", 2, "PyTorch threads")
+	subnets := fs.String("subnets", "smallest,median,largest", "comma-separated subnets to measure: smallest, median, largest")
 	depthwise := fs.String("depthwise", "auto", "depthwise-convolution formulation: auto, slices or toeplitz")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
@@ -39,7 +41,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	res, err := supernet.Bench(ctx, sp, supernet.BenchOptions{TrainBatch: *trainBatch, InferBatch: *inferBatch,
-		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads, Depthwise: dw,
+		TrainSteps: *steps, InferRuns: *steps, NoTorch: *noTorch, Python: *python, Threads: *threads, Depthwise: dw, Subnets: strings.Split(*subnets, ","),
 		Log: func(f string, a ...any) {
 			fmt.Fprintf(e.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(f, a...))
 		}})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -31,6 +32,8 @@ type BenchOptions struct {
 	Python  string
 	NoTorch bool
 	Threads int // PyTorch threads (default 2, this project's machine)
+	// Subnets names the subnets to measure, of "smallest", "median" and "largest" (default all).
+	Subnets []string
 	// Depthwise is the depthwise-convolution formulation of the Go networks (default auto).
 	Depthwise ops.DepthwiseMethod
 	Log       func(format string, args ...any)
@@ -108,6 +111,20 @@ func Bench(ctx context.Context, sp *space.Space, opt BenchOptions) (BenchResult,
 		name string
 		a    space.Arch
 	}{{"smallest", sp.Smallest()}, {"median", MedianArch(sp, w)}, {"largest", sp.Largest()}}
+	if len(opt.Subnets) > 0 {
+		keep := archs[:0]
+		for _, s := range archs {
+			if slices.Contains(opt.Subnets, s.name) {
+				keep = append(keep, s)
+			}
+		}
+		for _, name := range opt.Subnets {
+			if name != "smallest" && name != "median" && name != "largest" {
+				return BenchResult{}, fmt.Errorf("supernet: unknown bench subnet %q (want smallest, median or largest)", name)
+			}
+		}
+		archs = keep
+	}
 	var plans []space.Plan
 	for _, s := range archs {
 		a := s.a

@@ -148,7 +148,7 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 			}
 			return x
 		}
-		b := &builder{kernels: n.Space.Kernels, get: get, mode: mode, dw: n.dw}
+		b := &builder{kernels: n.Space.Kernels, get: get, mode: mode, dw: n.dw, train: kind == kindTrain}
 		switch kind {
 		case kindInfer:
 			return []*Node{b.forward(plan, in[0], nil)}

@@ -24,6 +24,8 @@ type builder struct {
 	get     func(name string) *Node
 	mode    bnMode
 	dw      ops.DepthwiseMethod // how depthwise convolutions are formulated
+	// train says the graph is differentiated: ops with hand-written backward passes are used.
+	train bool
 	// In bnBatch mode, every batch norm's batch mean and variance, in order, with its name prefix.
 	statNames []string
 	stats     []*Node
@@ -50,6 +52,13 @@ func sliceTo(x *Node, sizes ...int) *Node {
 	return Slice(x, specs...)
 }
 
+func (b *builder) pointwise(x, w *Node) *Node {
+	if b.train {
+		return ops.PointwiseTrain(x, w)
+	}
+	return ops.Pointwise(x, w)
+}
+
 func (b *builder) bn(prefix string, x *Node) *Node {
 	c := x.Shape().Dimensions[x.Rank()-1]
 	gn, bn, mn, vn := bnNames(prefix)
@@ -57,7 +66,11 @@ func (b *builder) bn(prefix string, x *Node) *Node {
 	if b.mode == bnRunning {
 		return ops.BatchNormInfer(x, gamma, beta, sliceTo(b.get(mn), c), sliceTo(b.get(vn), c))
 	}
-	y, mean, variance := ops.BatchNormTrain(x, gamma, beta)
+	bnFn := ops.BatchNormBatch
+	if b.train {
+		bnFn = ops.BatchNormTrain
+	}
+	y, mean, variance := bnFn(x, gamma, beta)
 	b.statNames = append(b.statNames, prefix)
 	b.stats = append(b.stats, mean, variance)
 	return y
@@ -100,7 +113,7 @@ func (b *builder) forward(plan space.Plan, x, dropMask *Node) *Node {
 		case space.KindMBConv:
 			x = b.mbconv(l, x)
 		case space.KindFinalExpand:
-			x = ops.Pointwise(x, sliceTo(b.get(l.Name+".w"), l.InC, l.OutC))
+			x = b.pointwise(x, sliceTo(b.get(l.Name+".w"), l.InC, l.OutC))
 			x = ops.Activate(string(l.Act), b.bn(l.Name, x))
 			x = ReduceMean(x, 1, 2) // global average pool -> [B,C]
 		case space.KindFeatureMix:
@@ -122,7 +135,7 @@ func (b *builder) mbconv(l space.Layer, x *Node) *Node {
 	h := x
 	act := string(l.Act)
 	if l.Expand != 1 {
-		h = ops.Pointwise(h, sliceTo(b.get(l.Name+".expand.w"), l.InC, l.MidC))
+		h = b.pointwise(h, sliceTo(b.get(l.Name+".expand.w"), l.InC, l.MidC))
 		h = ops.Activate(act, b.bn(l.Name+".expand", h))
 	}
 	h = ops.DepthwiseBy(b.dw, h, b.depthwiseKernel(l.Name, l.Kernel, l.MidC), l.Stride)
@@ -132,7 +145,7 @@ func (b *builder) mbconv(l space.Layer, x *Node) *Node {
 			sliceTo(b.get(l.Name+".se.w1"), l.MidC, l.SEMidC), sliceTo(b.get(l.Name+".se.b1"), l.SEMidC),
 			sliceTo(b.get(l.Name+".se.w2"), l.SEMidC, l.MidC), sliceTo(b.get(l.Name+".se.b2"), l.MidC))
 	}
-	h = ops.Pointwise(h, sliceTo(b.get(l.Name+".project.w"), l.MidC, l.OutC))
+	h = b.pointwise(h, sliceTo(b.get(l.Name+".project.w"), l.MidC, l.OutC))
 	h = b.bn(l.Name+".project", h)
 	if l.Residual {
 		h = Add(h, in)

@@ -114,3 +114,49 @@ func depthwiseIm2colDot(x, kernel *Node, stride int) *Node {
 
 func BenchmarkDepthwiseIm2colDotForward(b *testing.B)  { benchDepthwise(b, depthwiseIm2colDot, false) }
 func BenchmarkDepthwiseIm2colDotGradient(b *testing.B) { benchDepthwise(b, depthwiseIm2colDot, true) }
+
+// batchNormAutodiff is BatchNormBatch differentiated by GoMLX, to measure what
+// BatchNormTrain's hand-written backward buys.
+func batchNormAutodiff(x, gamma, beta *Node) *Node {
+	y, _, _ := BatchNormBatch(x, gamma, beta)
+	return y
+}
+
+func benchBatchNorm(b *testing.B, fn func(x, g, bt *Node) *Node) {
+	be := backend(b)
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, 64, 16, 16, 144))
+	tensors.MustMutableFlatData[float32](x, func(f []float32) {
+		for i := range f {
+			f[i] = float32(rng.NormFloat64())
+		}
+	})
+	g := tensors.FromShape(shapes.Make(dtypes.Float32, 144))
+	bt := tensors.FromShape(shapes.Make(dtypes.Float32, 144))
+	exec, err := NewExec(be, func(x, g, bt *Node) []*Node {
+		return Gradient(ReduceAllSum(Square(fn(x, g, bt))), x, g, bt)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer exec.Finalize()
+	for i := 0; i < b.N+1; i++ {
+		if i == 1 {
+			b.ResetTimer()
+		}
+		outs, err := exec.Exec(x, g, bt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range outs {
+			o.FinalizeAll()
+		}
+	}
+}
+
+// Batch norm forward+backward on [64,16,16,144]:
+// go test ./nat/supernet/ops -run XXX -bench BatchNorm -count 3
+func BenchmarkBatchNormHandBackward(b *testing.B) {
+	benchBatchNorm(b, func(x, g, bt *Node) *Node { y, _, _ := BatchNormTrain(x, g, bt); return y })
+}
+func BenchmarkBatchNormAutodiff(b *testing.B) { benchBatchNorm(b, batchNormAutodiff) }

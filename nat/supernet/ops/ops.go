@@ -13,15 +13,41 @@ const BNEpsilon = 1e-5
 
 // Pointwise is a 1x1 convolution: x [B,H,W,Cin] times w [Cin,Cout] -> [B,H,W,Cout].
 // It is a Reshape plus one MatMul: on the Go backend a 1x1 ConvGeneral is about 70x slower.
+// For graphs that are differentiated, PointwiseTrain is faster.
 func Pointwise(x, w *Node) *Node {
+	b, h, wd, cin, cout := pointwiseDims(x, w)
+	return Reshape(MatMul(Reshape(x, b*h*wd, cin), w), b, h, wd, cout)
+}
+
+// PointwiseTrain is Pointwise with a hand-written backward (withGradient): the weight gradient
+// x^T v transposes only the smaller of x and v, where GoMLX's own differentiation makes the
+// backend transpose both. In a graph without gradients it only adds work: use Pointwise there.
+func PointwiseTrain(x, w *Node) *Node {
+	b, h, wd, cin, cout := pointwiseDims(x, w)
+	n := b * h * wd
+	y := withGradient([]*Node{x, w}, func(in []*Node) *Node {
+		return MatMul(Reshape(in[0], n, cin), in[1])
+	}, func(v *Node) []*Node {
+		xf := Reshape(x, n, cin)
+		dx := DotGeneral(v, []int{1}, nil, w, []int{1}, nil) // v w^T: [n,Cin]
+		var dw *Node
+		if cin <= cout {
+			dw = MatMul(Transpose(xf, 0, 1), v) // [Cin,n] @ [n,Cout]
+		} else {
+			dw = Transpose(MatMul(Transpose(v, 0, 1), xf), 0, 1) // ([Cout,n] @ [n,Cin])^T
+		}
+		return []*Node{Reshape(dx, x.Shape().Dimensions...), dw}
+	})
+	return Reshape(y, b, h, wd, cout)
+}
+
+func pointwiseDims(x, w *Node) (b, h, wd, cin, cout int) {
 	dims := x.Shape().Dimensions
-	b, h, wd, cin := dims[0], dims[1], dims[2], dims[3]
+	b, h, wd, cin = dims[0], dims[1], dims[2], dims[3]
 	if w.Shape().Dimensions[0] != cin {
 		panic(fmt.Sprintf("ops.Pointwise: input has %d channels, weights %v", cin, w.Shape().Dimensions))
 	}
-	cout := w.Shape().Dimensions[1]
-	y := MatMul(Reshape(x, b*h*wd, cin), w)
-	return Reshape(y, b, h, wd, cout)
+	return b, h, wd, cin, w.Shape().Dimensions[1]
 }
 
 // PadHW pads the two spatial axes of x [B,H,W,C] with p zeros on each side. It concatenates
@@ -102,11 +128,66 @@ func BatchStats(x *Node) (mean, variance *Node) {
 }
 
 // BatchNormTrain normalises x [B,H,W,C] with its own batch statistics and applies gamma and beta
-// (each [C], already sliced to x's channels): y = x*a + b with a = gamma/sqrt(var+eps),
-// b = beta - mean*a. It returns the batch mean and variance as well (for recalibration).
-// Written by hand because GoMLX's batch norm sizes its variables to the channel count it sees and
-// cannot share a sliced, larger variable.
+// (each [C], already sliced to x's channels): y = x̂*gamma + beta with x̂ = (x-mean)/sqrt(var+eps).
+// It returns the batch mean and variance as well (for recalibration; no gradient flows through
+// them). Written by hand because GoMLX's batch norm sizes its variables to the channel count it
+// sees and cannot share a sliced, larger variable; its gradient is the textbook formula
+// (withGradient), every per-channel sum and broadcast a MatMul the backend runs without
+// transposing:
+//
+//	dbeta = sum(v), dgamma = sum(v*x̂), dx = gamma/sqrt(var+eps) * (v - dbeta/n - x̂*dgamma/n)
 func BatchNormTrain(x, gamma, beta *Node) (y, mean, variance *Node) {
+	dims := x.Shape().Dimensions
+	c := dims[len(dims)-1]
+	n := x.Shape().Size() / c
+	var xhat, inv *Node
+	y = withGradient([]*Node{x, gamma, beta}, func(in []*Node) *Node {
+		flat := Reshape(in[0], n, c)
+		mean = MulScalar(ColumnSums(flat), 1.0/float64(n))
+		centred := Sub(flat, TileRows(mean, n))
+		variance = MulScalar(ColumnSums(Square(centred)), 1.0/float64(n))
+		inv = Rsqrt(AddScalar(variance, BNEpsilon))
+		xhat = Mul(centred, TileRows(inv, n))
+		return Reshape(Add(Mul(xhat, TileRows(in[1], n)), TileRows(in[2], n)), dims...)
+	}, func(v *Node) []*Node {
+		vf := Reshape(v, n, c)
+		dbeta := ColumnSums(vf)
+		dgamma := ColumnSums(Mul(vf, xhat))
+		a := Mul(gamma, inv)
+		// dx = a*v - a*dbeta/n - x̂*(a*dgamma/n), each per-channel factor tiled once.
+		dx := Sub(Mul(vf, TileRows(a, n)),
+			Add(TileRows(MulScalar(Mul(a, dbeta), 1.0/float64(n)), n), Mul(xhat, TileRows(MulScalar(Mul(a, dgamma), 1.0/float64(n)), n))))
+		return []*Node{Reshape(dx, dims...), dgamma, dbeta}
+	})
+	return y, mean, variance
+}
+
+// TileRows repeats a row vector w [C] (or [1,C]) to [n,C] like BroadcastRows, but as one block
+// of up to tileBlock rows (BroadcastRows) concatenated with itself: the Go backend copies at
+// memory speed, about twice as fast as the outer product for the whole tensor. Its automatic
+// gradient is a slice and an Add per block, so it is for graphs whose backward is written by
+// hand (withGradient); BroadcastRows is the one to differentiate.
+func TileRows(w *Node, n int) *Node {
+	if n <= tileBlock {
+		return BroadcastRows(w, n)
+	}
+	blk := BroadcastRows(w, tileBlock)
+	parts := make([]*Node, 0, n/tileBlock+1)
+	for range n / tileBlock {
+		parts = append(parts, blk)
+	}
+	if r := n % tileBlock; r > 0 {
+		parts = append(parts, Slice(blk, AxisRange(0, r)))
+	}
+	return Concatenate(parts, 0)
+}
+
+// tileBlock is TileRows' block height.
+const tileBlock = 128
+
+// BatchNormBatch is BatchNormTrain without the hand-written backward, for graphs that are not
+// differentiated (batch-norm recalibration), where withGradient would only add work.
+func BatchNormBatch(x, gamma, beta *Node) (y, mean, variance *Node) {
 	mean, variance = BatchStats(x)
 	return scaleShift(x, gamma, beta, mean, variance), mean, variance
 }

@@ -205,6 +205,21 @@ func TestConv2DMatchesDepthwiseOnOneChannel(t *testing.T) {
 
 func TestGradientsOfEachOp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
+	t.Run("pointwise-train-expand", func(t *testing.T) {
+		checkGradients(t, func(in []*Node) *Node { return PointwiseTrain(in[0], in[1]) }, randTensor(rng, 2, 3, 3, 4), randTensor(rng, 4, 5))
+	})
+	t.Run("pointwise-train-project", func(t *testing.T) {
+		checkGradients(t, func(in []*Node) *Node { return PointwiseTrain(in[0], in[1]) }, randTensor(rng, 2, 3, 3, 6), randTensor(rng, 6, 3))
+	})
+	t.Run("batchnorm-batch", func(t *testing.T) {
+		checkGradients(t, func(in []*Node) *Node { y, _, _ := BatchNormBatch(in[0], in[1], in[2]); return y },
+			randTensor(rng, 3, 2, 2, 4), randTensor(rng, 4), randTensor(rng, 4))
+	})
+	t.Run("batchnorm-train-tiled", func(t *testing.T) {
+		// More rows than TileRows' block, and not a multiple of it.
+		checkGradients(t, func(in []*Node) *Node { y, _, _ := BatchNormTrain(in[0], in[1], in[2]); return y },
+			randTensor(rng, 3, 7, 7, 3), randTensor(rng, 3), randTensor(rng, 3))
+	})
 	t.Run("pointwise", func(t *testing.T) {
 		checkGradients(t, func(in []*Node) *Node { return Pointwise(in[0], in[1]) }, randTensor(rng, 2, 3, 3, 4), randTensor(rng, 4, 5))
 	})
