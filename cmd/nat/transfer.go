@@ -81,6 +81,9 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	if *finetune == "" && (*budget != 0 || *finetuneSteps != 0) {
 		return fmt.Errorf("transfer: --budget and --finetune-steps need --finetune")
 	}
+	if *budget != 0 && *finetuneSteps != 0 {
+		return fmt.Errorf("transfer: give --budget or --finetune-steps, not both")
+	}
 	if *finetuneChunks < 1 {
 		return fmt.Errorf("transfer: --finetune-chunks %d: want at least 1", *finetuneChunks)
 	}

@@ -182,6 +182,8 @@ func TestFinetuneCommand(t *testing.T) {
 		{[]string{"--finetune", "largest"}, "--budget"},
 		{[]string{"--finetune", "largest", "--random-search", "5"}, "--random-search"},
 		{[]string{"--budget", "1s"}, "--finetune"},
+		{[]string{"--finetune", "largest", "--budget", "1s", "--finetune-steps", "3"}, "not both"},
+		{[]string{"--finetune", "largest", "--budget", "1s", "--finetune-chunks", "0"}, "--finetune-chunks 0"},
 		{[]string{"--finetune", "largest", "--compare-to", natDir, "--val-size", "200"}, "validation_size"},
 	} {
 		if _, err := runVerb(t, append(append([]string(nil), base...), tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -217,11 +217,11 @@ func TestFinetuneBudgetFixesTheStepsFromAPilot(t *testing.T) {
 	}
 }
 
-// TestMedianReferenceIsTheMedianOfMAdds checks the median-MAdds rule: deterministic, the subnet
+// TestFinetuneMedianReferenceIsTheMedianOfMAdds checks the median-MAdds rule: deterministic, the subnet
 // ChooseReference("median") picks, and the median of the sampler's MAdds distribution (on an
 // independent sample of 4,001 subnets, neither side of it holds more than 53%) rather than the
 // middle choice of every gene.
-func TestMedianReferenceIsTheMedianOfMAdds(t *testing.T) {
+func TestFinetuneMedianReferenceIsTheMedianOfMAdds(t *testing.T) {
 	sp := smallExperiment(t, "x").Space
 	a, err := transfer.MedianMAddsArch(sp, transfer.MedianDraws, transfer.MedianSeed)
 	if err != nil {
@@ -256,7 +256,7 @@ func TestMedianReferenceIsTheMedianOfMAdds(t *testing.T) {
 	}
 }
 
-func TestChooseReferenceNamesABadValue(t *testing.T) {
+func TestFinetuneChooseReferenceNamesABadValue(t *testing.T) {
 	sp := smallExperiment(t, "x").Space
 	for _, bad := range []string{"biggest", "123", ""} {
 		_, err := transfer.ChooseReference(sp, bad)
@@ -293,9 +293,9 @@ func TestCompareFinetuneTakesTheBestCheaperFrontSubnet(t *testing.T) {
 	}
 }
 
-// TestRunWallTimeSumsTheIterations checks the default budget: the recorded seconds of every
+// TestFinetuneDefaultBudgetIsTheRunWallTime checks the default budget: the recorded seconds of every
 // complete iteration of a NAT run, and CheckComparable on the same run.
-func TestRunWallTimeSumsTheIterations(t *testing.T) {
+func TestFinetuneDefaultBudgetIsTheRunWallTime(t *testing.T) {
 	dir := t.TempDir()
 	exp := smallExperiment(t, dir)
 	exp.Iterations = 1
