@@ -79,6 +79,10 @@ func prepareFinetune(exp transfer.Experiment, which string, budget time.Duration
 	return f, nil
 }
 
+// finetuneComparisonName is the comparison's file in the baseline's directory (written when
+// --compare-to is given).
+const finetuneComparisonName = "comparison.json"
+
 // finetuneReport is what --json prints.
 type finetuneReport struct {
 	Result     *transfer.FinetuneResult `json:"result"`
@@ -105,6 +109,13 @@ func (f *finetuneRun) run(ctx context.Context, e *env, net transfer.Supernet, op
 		wall, _ := transfer.RunWallTime(f.compareTo)
 		rep.Comparison = &finetuneComparison{NATRun: f.compareTo, NATIteration: f.natIter, NATWallSec: wall.Seconds(),
 			NAT: c.NAT, Winner: c.Winner, Margin: c.Margin}
+		data, err := json.MarshalIndent(rep.Comparison, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := archive.WriteFileAtomic(f.exp.OutDir, finetuneComparisonName, append(data, '\n')); err != nil {
+			return err
+		}
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.Stdout)

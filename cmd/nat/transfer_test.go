@@ -153,6 +153,9 @@ func TestFinetuneCommand(t *testing.T) {
 		t.Errorf("result: genome %s (median %s), MAdds %d (%d), budget %v s (NAT wall %v), %d steps, curve %d points for %d chunks",
 			res.Reference.Genome, median.Genome, res.MAdds, c.MAdds, res.BudgetSeconds, wall, res.Steps, len(res.Curve), len(res.ChunkEnds))
 	}
+	if data, err := os.ReadFile(filepath.Join(out, "comparison.json")); err != nil || !strings.Contains(string(data), `"winner"`) {
+		t.Errorf("comparison.json: %v %s", err, data)
+	}
 	// The rerun reads the result back; --json carries the comparison.
 	text, err = runVerb(t, append(args, "--json")...)
 	if err != nil {
