@@ -345,6 +345,11 @@ func (f *finetuner) run(ctx context.Context) (*FinetuneResult, error) {
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("transfer: %w", err)
 	}
+	unlock, err := lockDir(f.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	m, err := archive.ReadManifest(f.dir)
 	switch {
 	case errors.Is(err, archive.ErrNoManifest):
