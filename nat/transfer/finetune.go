@@ -358,7 +358,6 @@ func (f *finetuner) run(ctx context.Context) (*FinetuneResult, error) {
 		} else if len(its) > 0 {
 			return nil, fmt.Errorf("transfer: %s holds archive files of a search; choose another directory for the fine-tuning baseline", f.dir)
 		}
-		m = nil
 	case err != nil:
 		return nil, err
 	case m.Kind != FinetuneKind:
@@ -388,7 +387,9 @@ func (f *finetuner) run(ctx context.Context) (*FinetuneResult, error) {
 			return &res, nil
 		}
 	}
-	if m == nil {
+	if !resumed {
+		// A fresh start (also after a kill before the first state was written) records its own
+		// experiment.
 		expJSON, err := json.Marshal(f.exp)
 		if err != nil {
 			return nil, fmt.Errorf("transfer: experiment: %w", err)
