@@ -126,21 +126,21 @@ type rbfCore struct {
 	tailN    int       // features in the tail (the others are affinely dependent: coefficient 0)
 	ridge    float64
 	ridged   bool // repeated centers possible: compact merges them after any cross-validation
-	// inv holds the inverses of the triangles of the saddle-point matrix's LU factors, kept
-	// only while cross-validating (see heldOut).
-	inv []float64
-	dim int // side of the full system, n+k+1
+	// Kept only while cross-validating (see heldOut), owned by the fit's workspace: inv holds
+	// L^-1 (K = L L^T) in its trailing block, g1 = -L^-1 B, pos maps a sample to its position
+	// in pivot order, p and q are the tail's and K's sizes.
+	inv, g1 []float64
+	pos     []int
+	p, q    int
 }
 
 // rbfWork holds buffers reused across fits so that an ensemble does not allocate per member.
 type rbfWork struct {
-	a, a0, rhs, small, smallRHS []float64
-	ipiv, smallPiv              []int
-	proj                        []float64
-	us, lc                      []float64 // heldOut's gathered rows of U^-1 and columns of L^-1
-	pos, rowAt, ordR, ordC      []int
-	prod                        []float64
-	hashes                      map[uint64][]int
+	a, a0, rhs, sol, small, smallRHS []float64
+	pm, p0, b, v, g1                 []float64 // tail matrix (LU, then as built), B, V, -L^-1 B
+	ipiv, smallPiv, order, pos, ordC []int
+	lc, prod                         []float64 // heldOut's gathered columns of G and their Gram block
+	hashes                           map[uint64][]int
 }
 
 func grow(b []float64, n int) []float64 {
@@ -189,31 +189,8 @@ var errSingular = errors.New("interpolation system is numerically singular (affi
 // interpolants (close centers), which still reproduce their data.
 const maxBackwardError = 1e-10
 
-// backwardError returns the normwise backward error of solution c for the N x N system a
-// with right-hand side (y, 0...).
-func backwardError(a, c, y []float64, N int) float64 {
-	var rmax, amax, cmax, bmax float64
-	for i := 0; i < N; i++ {
-		row := a[i*N : (i+1)*N]
-		s, rs := 0.0, 0.0
-		for j, v := range row {
-			s += v * c[j]
-			rs += math.Abs(v)
-		}
-		b := 0.0
-		if i < len(y) {
-			b = y[i]
-		}
-		rmax = max(rmax, math.Abs(s-b))
-		amax = max(amax, rs)
-		cmax = max(cmax, math.Abs(c[i]))
-		bmax = max(bmax, math.Abs(b))
-	}
-	return rmax / (amax*cmax + bmax)
-}
-
 // fitRBFCore fits a cubic RBF on columns cols of the n x m matrix x. With folds != nil it also
-// keeps the inverted triangles of the system's LU factors for heldOut.
+// keeps what heldOut needs.
 func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int, ws *rbfWork) (*rbfCore, error) {
 	n, k := len(y), len(cols)
 	c := &rbfCore{cols: cols, n: n, k: k}
@@ -229,104 +206,203 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 	// the system singular. Left-out features get a zero tail coefficient.
 	tailF := independentTail(c.centers, n, k)
 	t := len(tailF)
-	N := n + 1 + t
-	c.dim = N
-	if ridge == 0 && ws.hasDuplicates(c.centers, n, k) {
+	switch {
+	case ridge == 0 && ws.hasDuplicates(c.centers, n, k):
 		ridge = math.NaN() // decided below, once the largest kernel entry is known
-	}
-	if ridge < 0 {
+	case ridge < 0:
+		if ws.hasDuplicates(c.centers, n, k) {
+			return nil, fmt.Errorf("%w: repeated points and no ridge", errSingular)
+		}
 		ridge = 0
 	}
-	a := grow(ws.a, N*N)
-	ws.a = a
-	maxPhi := 0.0
+	p, q := 1+t, n-1-t
+	if q < 0 {
+		return nil, errSingular
+	}
+	// The saddle-point system [Phi P; P^T 0] [lambda; c] = [y; 0] is solved by the null-space
+	// method: P's LU with partial pivoting picks p well-conditioned "pivot" samples (set 1)
+	// and gives a basis Z = [-B^T; I] of {lambda : P^T lambda = 0}, B = P2 P1^-1 = L2 L1^-1.
+	// The cubic kernel is conditionally positive definite of order 2 (r^3 with a linear
+	// tail), so K = Z^T Phi Z is positive definite for distinct points (and with the ridge
+	// for repeated ones): one Cholesky factorization of a (n-p) x (n-p) matrix instead of an
+	// LU of the (n+p) x (n+p) system, and, for cross-validation, the diagonal blocks of the
+	// system's inverse are Gram blocks of G = L^-1 Z^T (see heldOut).
+	ws.pm = grow(ws.pm, n*p)
+	pm := ws.pm
 	for i := 0; i < n; i++ {
+		pm[i*p] = 1
+		for qq, f := range tailF {
+			pm[i*p+1+qq] = c.centers[i*k+f]
+		}
+	}
+	ws.ipiv = growInt(ws.ipiv, p)
+	if !lapack64.Getrf(blas64.General{Rows: n, Cols: p, Stride: p, Data: pm}, ws.ipiv) {
+		return nil, errSingular
+	}
+	// order[a] is the sample at position a (pivot samples first); pos is its inverse.
+	ws.order = growInt(ws.order, n)
+	ws.pos = growInt(ws.pos, n)
+	order := ws.order
+	for i := range order {
+		order[i] = i
+	}
+	for i, r := range ws.ipiv[:p] {
+		order[i], order[r] = order[r], order[i]
+	}
+	for at, i := range order {
+		ws.pos[i] = at
+	}
+	// B = L2 L1^-1 (q x p).
+	ws.b = grow(ws.b, q*p)
+	B := ws.b
+	copy(B, pm[p*p:n*p])
+	L1 := blas64.Triangular{Uplo: blas.Lower, Diag: blas.Unit, N: p, Stride: p, Data: pm}
+	U1 := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: p, Stride: p, Data: pm}
+	if q > 0 {
+		blas64.Trsm(blas.Right, blas.NoTrans, 1, L1, blas64.General{Rows: q, Cols: p, Stride: p, Data: B})
+	}
+	// Phi in pivot order, and P in pivot order (p0) for the backward-error check.
+	a := grow(ws.a, n*n)
+	ws.a = a
+	ws.p0 = grow(ws.p0, n*p)
+	p0 := ws.p0
+	maxPhi := 0.0
+	for at, i := range order {
 		ci := c.centers[i*k : i*k+k]
-		a[i*N+i] = 0
-		for j := i + 1; j < n; j++ {
-			cj := c.centers[j*k : j*k+k]
+		a[at*n+at] = 0
+		for bt := at + 1; bt < n; bt++ {
+			cj := c.centers[order[bt]*k : order[bt]*k+k]
 			d2 := 0.0
 			for f, v := range ci {
 				d := v - cj[f]
 				d2 += d * d
 			}
 			phi := d2 * math.Sqrt(d2)
-			a[i*N+j] = phi
-			a[j*N+i] = phi
+			a[at*n+bt] = phi
+			a[bt*n+at] = phi
 			maxPhi = max(maxPhi, phi)
 		}
-		a[i*N+n] = 1
-		a[n*N+i] = 1
-		for q, f := range tailF {
-			a[i*N+n+1+q] = ci[f]
-			a[(n+1+q)*N+i] = ci[f]
+		p0[at*p] = 1
+		for qq, f := range tailF {
+			p0[at*p+1+qq] = ci[f]
 		}
-	}
-	for i := n; i < N; i++ {
-		clear(a[i*N+n : i*N+N])
 	}
 	if math.IsNaN(ridge) {
 		ridge = 1e-8 * max(maxPhi, 1)
 	}
 	c.ridge = ridge
 	if ridge > 0 {
-		for i := 0; i < n; i++ {
-			a[i*N+i] += ridge
+		for at := 0; at < n; at++ {
+			a[at*n+at] += ridge
 		}
 	}
-	A := blas64.General{Rows: N, Cols: N, Stride: N, Data: a}
-	ws.a0 = grow(ws.a0, N*N)
+	ws.a0 = grow(ws.a0, n*n)
 	copy(ws.a0, a)
-	ws.ipiv = growInt(ws.ipiv, N)
-	if !lapack64.Getrf(A, ws.ipiv) {
-		return nil, errSingular
-	}
-	rhs := grow(ws.rhs, N)
+	rhs := grow(ws.rhs, n+p)
 	ws.rhs = rhs
-	copy(rhs, y)
-	clear(rhs[n:])
-	// Solve P L U c = rhs: the row interchanges, then the two triangles (dgetrs with one
-	// right-hand side, done as two dtrsv: gonum's dtrsm is slow for a single column).
-	for i, p := range ws.ipiv[:N] {
-		rhs[i], rhs[p] = rhs[p], rhs[i]
+	for at, i := range order {
+		rhs[at] = y[i]
 	}
-	blas64.Trsv(blas.NoTrans, blas64.Triangular{Uplo: blas.Lower, Diag: blas.Unit, N: N, Stride: N, Data: a}, blas64.Vector{N: N, Inc: 1, Data: rhs})
-	blas64.Trsv(blas.NoTrans, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: N, Stride: N, Data: a}, blas64.Vector{N: N, Inc: 1, Data: rhs})
-	if be := backwardError(ws.a0, rhs, y, N); !(be <= maxBackwardError) {
+	sol := grow(ws.sol, n+p) // lambda in pivot order, then the tail coefficients
+	ws.sol = sol
+	var K blas64.Triangular
+	if q > 0 {
+		// K = Phi22 - V B^T - B V^T with V = Phi21 - B Phi11 / 2 (= Z^T Phi Z), lower triangle.
+		ws.v = grow(ws.v, q*p)
+		V := ws.v
+		for r := 0; r < q; r++ {
+			copy(V[r*p:r*p+p], a[(p+r)*n:(p+r)*n+p])
+		}
+		Bg := blas64.General{Rows: q, Cols: p, Stride: p, Data: B}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, -0.5, Bg, blas64.General{Rows: p, Cols: p, Stride: n, Data: a}, 1, blas64.General{Rows: q, Cols: p, Stride: p, Data: V})
+		Ks := blas64.Symmetric{Uplo: blas.Lower, N: q, Stride: n, Data: a[p*n+p:]}
+		blas64.Syr2k(blas.NoTrans, -1, blas64.General{Rows: q, Cols: p, Stride: p, Data: V}, Bg, 1, Ks)
+		var ok bool
+		if K, ok = lapack64.Potrf(Ks); !ok {
+			return nil, errSingular
+		}
+		// alpha = K^-1 (y2 - B y1); lambda = Z alpha = [-B^T alpha; alpha].
+		alpha := sol[p:n]
+		copy(alpha, rhs[p:n])
+		blas64.Gemv(blas.NoTrans, -1, Bg, blas64.Vector{N: p, Inc: 1, Data: rhs[:p]}, 1, blas64.Vector{N: q, Inc: 1, Data: alpha})
+		blas64.Trsv(blas.NoTrans, K, blas64.Vector{N: q, Inc: 1, Data: alpha})
+		blas64.Trsv(blas.Trans, K, blas64.Vector{N: q, Inc: 1, Data: alpha})
+		blas64.Gemv(blas.Trans, -1, Bg, blas64.Vector{N: q, Inc: 1, Data: alpha}, 0, blas64.Vector{N: p, Inc: 1, Data: sol[:p]})
+	} else {
+		clear(sol[:n])
+	}
+	// Tail: P1 c = y1 - (Phi lambda)_1.
+	tc := sol[n : n+p]
+	copy(tc, rhs[:p])
+	blas64.Gemv(blas.NoTrans, -1, blas64.General{Rows: p, Cols: n, Stride: n, Data: ws.a0}, blas64.Vector{N: n, Inc: 1, Data: sol[:n]}, 1, blas64.Vector{N: p, Inc: 1, Data: tc})
+	blas64.Trsv(blas.NoTrans, L1, blas64.Vector{N: p, Inc: 1, Data: tc})
+	blas64.Trsv(blas.NoTrans, U1, blas64.Vector{N: p, Inc: 1, Data: tc})
+	if be := saddleBackwardError(ws.a0, p0, sol, rhs[:n], n, p); !(be <= maxBackwardError) {
 		return nil, fmt.Errorf("%w: backward error %.2g", errSingular, be)
 	}
-	c.lambda = append([]float64(nil), rhs[:n]...)
+	c.lambda = make([]float64, n)
+	for at, i := range order {
+		c.lambda[i] = sol[at]
+	}
 	c.tailN = t
 	c.tail = make([]float64, k+1)
-	c.tail[0] = rhs[n]
-	for q, f := range tailF {
-		c.tail[1+f] = rhs[n+1+q]
+	c.tail[0] = tc[0]
+	for qq, f := range tailF {
+		c.tail[1+f] = tc[1+qq]
 	}
 	c.ridged = ridge > 0
 	c.transposeCenters()
 	if folds != nil {
-		// A = P L U. heldOut needs diagonal blocks of A^-1 = U^-1 L^-1 P^T: invert both
-		// triangles in place (they occupy disjoint parts of a: U with its diagonal, L's unit
-		// diagonal implicit), which costs half of forming A^-1 (dgetri) and is all heldOut needs.
-		if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: N, Stride: N, Data: a}) {
-			return nil, errSingular
+		// G = L^-1 Z^T = [-L^-1 B, L^-1] (columns in pivot order): invert L in place and
+		// form G's first p columns.
+		c.p, c.q = p, q
+		c.pos = ws.pos
+		if q > 0 {
+			if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]}) {
+				return nil, errSingular
+			}
+			ws.g1 = grow(ws.g1, q*p)
+			copy(ws.g1, B)
+			blas64.Trmm(blas.Left, blas.NoTrans, -1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]},
+				blas64.General{Rows: q, Cols: p, Stride: p, Data: ws.g1})
 		}
-		lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.Unit, N: N, Stride: N, Data: a})
-		// pos[j] is the row of L U that row j of A went to: column pos[j] of L^-1 is L^-1 P^T e_j.
-		ws.pos = growInt(ws.pos, N)
-		ws.rowAt = growInt(ws.rowAt, N)
-		for i := range ws.rowAt {
-			ws.rowAt[i] = i
-		}
-		for i, p := range ws.ipiv[:N] {
-			ws.rowAt[i], ws.rowAt[p] = ws.rowAt[p], ws.rowAt[i]
-		}
-		for at, j := range ws.rowAt {
-			ws.pos[j] = at
-		}
-		c.inv = a // owned by ws: valid until the next fit with this workspace
+		c.inv, c.g1 = a, ws.g1 // owned by ws: valid until the next fit with this workspace
 	}
 	return c, nil
+}
+
+// saddleBackwardError is the normwise backward error |A s - b| / (|A| |s| + |b|) (infinity
+// norms) of the solution s = (lambda, c) of [Phi P; P^T 0] s = (y, 0), Phi n x n, P n x p.
+func saddleBackwardError(phi, pm, s, y []float64, n, p int) float64 {
+	var rmax, amax, smax, bmax float64
+	lam, c := s[:n], s[n:n+p]
+	colAbs := make([]float64, p)
+	colRes := make([]float64, p)
+	for i := 0; i < n; i++ {
+		row := phi[i*n : i*n+n]
+		r, rs := 0.0, 0.0
+		for j, v := range row {
+			r += v * lam[j]
+			rs += math.Abs(v)
+		}
+		for q, v := range pm[i*p : i*p+p] {
+			r += v * c[q]
+			rs += math.Abs(v)
+			colAbs[q] += math.Abs(v)
+			colRes[q] += v * lam[i]
+		}
+		rmax = max(rmax, math.Abs(r-y[i]))
+		amax = max(amax, rs)
+		bmax = max(bmax, math.Abs(y[i]))
+	}
+	for q := range colAbs {
+		rmax = max(rmax, math.Abs(colRes[q]))
+		amax = max(amax, colAbs[q])
+	}
+	for _, v := range s[:n+p] {
+		smax = max(smax, math.Abs(v))
+	}
+	return rmax / (amax*smax + bmax)
 }
 
 // independentTail returns the features f (0..k-1) whose columns, with the constant, form a
@@ -401,11 +477,20 @@ func equalRows(a, b []float64) bool {
 // residuals are y_S - s_{-S}(x_S) = [(A^-1)_SS]^-1 c_S (Rippa 1999, "An algorithm for selecting
 // a good value for the parameter c in radial basis function interpolation", Adv. Comput. Math.
 // 11:193-210, extended from one point to a block by the Schur complement). This is exact, and
-// costs one factorization and the inversion of its two triangles instead of one
-// factorization per fold; each block (A^-1)_SS is the product of |S| rows of U^-1 and |S|
-// columns of L^-1. A fold whose small system is singular gets NaN.
+// costs one factorization and the inversion of its triangle instead of one factorization per
+// fold: the data block of A^-1 is Z K^-1 Z^T = G^T G (see fitRBFCore), so each block
+// (A^-1)_SS is the Gram matrix of |S| columns of G. A fold whose small system is singular gets
+// NaN.
 func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64) {
-	N := c.dim
+	n, p, q := c.n, c.p, c.q
+	// Column a of G (a sample in pivot order): a < p is column a of g1 (dense); otherwise
+	// column a-p of L^-1, zero above its diagonal. start is its first possibly nonzero row.
+	start := func(i int) int {
+		if a := c.pos[i]; a >= p {
+			return a - p
+		}
+		return 0
+	}
 	at := 0
 	for _, S := range folds {
 		o := out[at : at+len(S)]
@@ -415,71 +500,61 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		ws.small = mat
 		rhs := grow(ws.smallRHS, s)
 		ws.smallRHS = rhs
-		// (A^-1)_SS = (U^-1)_{S,:} (L^-1)_{:,pos(S)}, both triangles inverted in c.inv. Row i
-		// of U^-1 is zero before column i and column p of L^-1 zero above row p: with the rows
-		// sorted by i and the columns by p, each chunk of the inner dimension only meets a
-		// leading block of rows and columns, which skips about two thirds of the products.
-		ws.ordR = sortedBy(ws.ordR, S, func(i int) int { return i })
-		ws.ordC = sortedBy(ws.ordC, S, func(j int) int { return ws.pos[j] })
-		us := grow(ws.us, s*N)
-		ws.us = us
-		lc := grow(ws.lc, N*s)
-		ws.lc = lc
-		for r, p := range ws.ordR {
-			i := S[p]
-			row := us[r*N : r*N+N]
-			clear(row[:i])
-			copy(row[i:], c.inv[i*N+i:i*N+N])
-		}
-		for q, p := range ws.ordC {
-			pj := ws.pos[S[p]]
-			for k := 0; k < pj; k++ {
-				lc[k*s+q] = 0
-			}
-			lc[pj*s+q] = 1
-			for k := pj + 1; k < N; k++ {
-				lc[k*s+q] = c.inv[k*N+pj]
+		// (A^-1)_SS = G_S^T G_S. With the columns sorted by their first nonzero row, each
+		// chunk of rows meets only a leading set of columns.
+		ws.ordC = sortedBy(ws.ordC, S, start)
+		gs := grow(ws.lc, q*s)
+		ws.lc = gs
+		for r, pp := range ws.ordC {
+			i := S[pp]
+			if a := c.pos[i]; a < p {
+				for kk := 0; kk < q; kk++ {
+					gs[kk*s+r] = c.g1[kk*p+a]
+				}
+			} else {
+				j := a - p
+				for kk := 0; kk < j; kk++ {
+					gs[kk*s+r] = 0
+				}
+				for kk := j; kk < q; kk++ {
+					gs[kk*s+r] = c.inv[(p+kk)*n+p+j]
+				}
 			}
 		}
 		prod := grow(ws.prod, s*s)
 		ws.prod = prod
 		clear(prod)
-		rc, cc := 0, 0
-		for k0 := 0; k0 < N; k0 += blockChunk {
-			k1 := min(k0+blockChunk, N)
-			for rc < s && S[ws.ordR[rc]] < k1 {
-				rc++
-			}
-			for cc < s && ws.pos[S[ws.ordC[cc]]] < k1 {
+		cc := 0
+		for k0 := 0; k0 < q; k0 += blockChunk {
+			k1 := min(k0+blockChunk, q)
+			for cc < s && start(S[ws.ordC[cc]]) < k1 {
 				cc++
 			}
-			if rc == 0 || cc == 0 {
+			if cc == 0 {
 				continue
 			}
-			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-				blas64.General{Rows: rc, Cols: k1 - k0, Stride: N, Data: us[k0:]},
-				blas64.General{Rows: k1 - k0, Cols: cc, Stride: s, Data: lc[k0*s:]},
-				1, blas64.General{Rows: rc, Cols: cc, Stride: s, Data: prod})
+			g := blas64.General{Rows: k1 - k0, Cols: cc, Stride: s, Data: gs[k0*s:]}
+			blas64.Gemm(blas.Trans, blas.NoTrans, 1, g, g, 1, blas64.General{Rows: cc, Cols: cc, Stride: s, Data: prod})
 		}
-		for r, p := range ws.ordR {
-			for q, pq := range ws.ordC {
-				mat[p*s+pq] = prod[r*s+q]
+		for r, pr := range ws.ordC {
+			for r2, pr2 := range ws.ordC {
+				mat[pr*s+pr2] = prod[r*s+r2]
 			}
 		}
-		for p, i := range S {
-			rhs[p] = c.lambda[i]
+		for pp, i := range S {
+			rhs[pp] = c.lambda[i]
 		}
 		ws.smallPiv = growInt(ws.smallPiv, s)
 		M := blas64.General{Rows: s, Cols: s, Stride: s, Data: mat}
 		if !lapack64.Getrf(M, ws.smallPiv) {
-			for p := range o {
-				o[p] = math.NaN()
+			for r := range o {
+				o[r] = math.NaN()
 			}
 			continue
 		}
 		lapack64.Getrs(blas.NoTrans, M, blas64.General{Rows: s, Cols: 1, Stride: 1, Data: rhs}, ws.smallPiv)
-		for p, i := range S {
-			o[p] = y[i] - rhs[p]
+		for r, i := range S {
+			o[r] = y[i] - rhs[r]
 		}
 	}
 }

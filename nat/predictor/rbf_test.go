@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 func randomData(n, m int, seed uint64, f func([]float64) float64) ([][]float64, []float64) {
@@ -130,7 +132,7 @@ func TestRBFHeldOutEqualsRefit(t *testing.T) {
 		}
 		p, _ := fr.Predict(ex)
 		for q, i := range S {
-			if math.Abs(p[q]-held[at+q]) > 1e-7*(1+math.Abs(p[q])) {
+			if math.Abs(p[q]-held[at+q]) > 1e-9*(1+math.Abs(p[q])) {
 				t.Fatalf("fold %d sample %d: shortcut %v, refit %v", f, i, held[at+q], p[q])
 			}
 		}
@@ -463,4 +465,106 @@ func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
 		}
 	}
 	t.Logf("%d of 40 members shared a subset", shared)
+}
+
+// The null-space Cholesky solve must agree with a plain dense solve of the full saddle-point
+// system [Phi + ridge I, P; P^T, 0] (gonum/mat LU), on distinct points and on points with
+// repeats (automatic ridge), and its cross-validation with refits built from that dense solve.
+func TestRBFMatchesDenseSaddleSolve(t *testing.T) {
+	for _, name := range []string{"distinct", "repeated"} {
+		t.Run(name, func(t *testing.T) {
+			X, y := randomData(45, 3, 21, smooth)
+			if name == "repeated" {
+				X, y = discreteData(45, 3, 22) // 3 features of 3-5 levels: many repeats
+			}
+			dense := func(X [][]float64, y []float64, ridge float64, T [][]float64) []float64 {
+				n, m := len(X), len(X[0])
+				N := n + 1 + m
+				A := mat.NewDense(N, N, nil)
+				b := mat.NewVecDense(N, nil)
+				for i := 0; i < n; i++ {
+					for j := 0; j < n; j++ {
+						d := 0.0
+						for f := range X[i] {
+							d += (X[i][f] - X[j][f]) * (X[i][f] - X[j][f])
+						}
+						A.Set(i, j, math.Pow(d, 1.5))
+					}
+					A.Set(i, i, ridge)
+					A.Set(i, n, 1)
+					A.Set(n, i, 1)
+					for f, v := range X[i] {
+						A.Set(i, n+1+f, v)
+						A.Set(n+1+f, i, v)
+					}
+					b.SetVec(i, y[i])
+				}
+				var sol mat.VecDense
+				if err := sol.SolveVec(A, b); err != nil {
+					t.Fatal(err)
+				}
+				out := make([]float64, len(T))
+				for a, x := range T {
+					s := sol.AtVec(n)
+					for f, v := range x {
+						s += sol.AtVec(n+1+f) * v
+					}
+					for i := 0; i < n; i++ {
+						d := 0.0
+						for f := range x {
+							d += (x[f] - X[i][f]) * (x[f] - X[i][f])
+						}
+						s += sol.AtVec(i) * math.Pow(d, 1.5)
+					}
+					out[a] = s
+				}
+				return out
+			}
+			T, _ := randomData(50, 3, 23, smooth)
+			r := NewRBF(RBFOptions{})
+			folds := Folds(len(y), 5, 4)
+			held, err := r.fitCV(X, y, folds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := r.Predict(T)
+			want := dense(X, y, r.core.ridge, T)
+			if (name == "repeated") != (r.core.ridge > 0) {
+				t.Fatalf("ridge %v for %s points", r.core.ridge, name)
+			}
+			tol := 1e-8
+			if r.core.ridge > 0 {
+				tol = 1e-7 // looser: the ridge (1e-8 of the largest kernel entry) leaves the system ill-conditioned
+			}
+			for a := range got {
+				if math.Abs(got[a]-want[a]) > tol*(1+math.Abs(want[a])) {
+					t.Fatalf("row %d: null-space solve %v, dense saddle solve %v", a, got[a], want[a])
+				}
+			}
+			at := 0
+			for _, S := range folds {
+				out := map[int]bool{}
+				for _, i := range S {
+					out[i] = true
+				}
+				var tx, ex [][]float64
+				var ty []float64
+				for i := range y {
+					if !out[i] {
+						tx, ty = append(tx, X[i]), append(ty, y[i])
+					}
+				}
+				for _, i := range S {
+					ex = append(ex, X[i])
+				}
+				p := dense(tx, ty, r.core.ridge, ex)
+				for q := range S {
+					if math.Abs(p[q]-held[at+q]) > tol*(1+math.Abs(p[q])) {
+						t.Fatalf("held-out %d: shortcut %v, dense refit %v", S[q], held[at+q], p[q])
+					}
+				}
+				at += len(S)
+			}
+		})
+	}
 }
