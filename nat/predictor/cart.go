@@ -108,7 +108,7 @@ func (b *BaggedTrees) Fit(X [][]float64, y []float64) error {
 		go func() {
 			defer wg.Done()
 			g := &treeGrower{x: x, y: y, m: m, mtry: b.mtry(), minLeaf: b.opts.MinLeaf, featPerm: make([]int, m),
-				orders: make([][]int, m), buf: make([]int, n), goesLeft: make([]bool, n), count: make([]int, n)}
+				orders: make([][]int, m), buf: make([]int, n+1), rbuf: make([]int, n+1), goesLeft: make([]int32, n), count: make([]int, n)}
 			for f := range g.orders {
 				g.orders[f] = make([]int, n)
 			}
@@ -159,7 +159,8 @@ type treeGrower struct {
 	// (bootstrap copies repeated); splitting partitions every order stably.
 	orders   [][]int
 	buf      []int
-	goesLeft []bool
+	rbuf     []int
+	goesLeft []int32 // 1 if the sample goes left at the split being made
 	count    []int
 }
 
@@ -219,27 +220,30 @@ func (g *treeGrower) grow(lo, hi int) int32 {
 		return id
 	}
 	// Stable partition of every feature's order by the chosen split.
+	// Branch-free: every sample is written to the next slot of both buffers and only the
+	// side it goes to advances (left and right are ~50/50, so branches would mispredict).
 	nLeft := 0
 	for _, i := range g.orders[bestF][lo:hi] {
-		left := g.x[i*g.m+bestF] <= bestThr
-		g.goesLeft[i] = left
-		if left {
-			nLeft++
+		left := int32(0)
+		if g.x[i*g.m+bestF] <= bestThr {
+			left = 1
 		}
+		g.goesLeft[i] = left
+		nLeft += int(left)
 	}
+	lbuf, rbuf := g.buf[:n+1], g.rbuf[:n+1]
 	for _, order := range g.orders {
 		seg := order[lo:hi]
-		l, r := 0, nLeft
+		l, r := 0, 0
 		for _, i := range seg {
-			if g.goesLeft[i] {
-				g.buf[l] = i
-				l++
-			} else {
-				g.buf[r] = i
-				r++
-			}
+			gl := int(g.goesLeft[i])
+			lbuf[l] = i
+			rbuf[r] = i
+			l += gl
+			r += 1 - gl
 		}
-		copy(seg, g.buf[:n])
+		copy(seg, lbuf[:nLeft])
+		copy(seg[nLeft:], rbuf[:n-nLeft])
 	}
 	l := g.grow(lo, lo+nLeft)
 	r := g.grow(lo+nLeft, hi)

@@ -26,9 +26,11 @@ type RBFOptions struct {
 //	s(x) = sum_i lambda_i |x - x_i|^3 + c_0 + c^T x,   with  sum_i lambda_i p(x_i) = 0 for p in {1, x}
 //
 // (Powell 1992; the model of pySOT's RBFInterpolant with CubicKernel and LinearTail that NAT
-// uses). The symmetric saddle-point system is solved by LU with partial pivoting (LAPACK dgetrf
-// via gonum), and its backward error is checked so a numerically singular system is an error,
-// not garbage. The tail uses a maximal affinely independent subset of the features (pivoted QR):
+// uses). The symmetric saddle-point system is solved by the null-space method (the cubic
+// kernel is conditionally positive definite of order 2, so projected on the polynomial tail's
+// null space it is positive definite: gonum's Cholesky, see fitRBFCore), and the backward
+// error of the solution of the full system is checked, so a numerically singular system is an
+// error, not garbage. The tail uses a maximal affinely independent subset of the features (pivoted QR):
 // constant, collinear or one-hot columns (whose indicators per gene sum to 1) would otherwise
 // make the system singular.
 type RBF struct {
@@ -183,8 +185,9 @@ func nonConstant(x []float64, n, m int, cand []int) []int {
 var errSingular = errors.New("interpolation system is numerically singular (affinely dependent or repeated points)")
 
 // maxBackwardError is the largest normwise backward error |A c - b| / (|A| |c| + |b|)
-// (infinity norms) accepted from the LU solve. LU with partial pivoting achieves ~1e-15 on any
-// nonsingular system, however ill-conditioned; a singular one gives O(1) or NaN. Checking the
+// (infinity norms) of the saddle-point system accepted from the solve; a backward-stable solve
+// achieves ~1e-15 on a nonsingular system, however ill-conditioned; a singular one gives O(1)
+// or NaN. Checking the
 // backward error rather than the condition number keeps ill-conditioned but well-solved
 // interpolants (close centers), which still reproduce their data.
 const maxBackwardError = 1e-10
