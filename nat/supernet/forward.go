@@ -59,6 +59,13 @@ func (b *builder) pointwise(x, w *Node) *Node {
 	return ops.Pointwise(x, w)
 }
 
+func (b *builder) depthwise(x, kernel *Node, stride int) *Node {
+	if b.train {
+		return ops.DepthwiseTrain(b.dw, x, kernel, stride)
+	}
+	return ops.DepthwiseBy(b.dw, x, kernel, stride)
+}
+
 func (b *builder) bn(prefix string, x *Node) *Node {
 	c := x.Shape().Dimensions[x.Rank()-1]
 	gn, bn, mn, vn := bnNames(prefix)
@@ -138,7 +145,7 @@ func (b *builder) mbconv(l space.Layer, x *Node) *Node {
 		h = b.pointwise(h, sliceTo(b.get(l.Name+".expand.w"), l.InC, l.MidC))
 		h = ops.Activate(act, b.bn(l.Name+".expand", h))
 	}
-	h = ops.DepthwiseBy(b.dw, h, b.depthwiseKernel(l.Name, l.Kernel, l.MidC), l.Stride)
+	h = b.depthwise(h, b.depthwiseKernel(l.Name, l.Kernel, l.MidC), l.Stride)
 	h = ops.Activate(act, b.bn(l.Name+".dw", h))
 	if l.SE {
 		h = ops.SqueezeExcite(h,

@@ -20,9 +20,11 @@ import (
 // How, with only GoMLX's single-input IdentityWithCustomGradient: forward runs on
 // StopGradient(inputs); every input also passes through an identity whose custom gradient
 // returns backward's result for it, and one element of each identity is added, times zero, to
-// one element of the result, which puts the identities on the path to the loss. Reverse-mode
-// differentiation reaches the result (where backward runs) before the identities, which are
-// its ancestors. The price is a zero-filled activation-sized buffer in each direction.
+// one element of the result, which puts the identities on the path to the loss. The result's
+// own identity hands its gradient to backward and nothing to forward's ops. Reverse-mode
+// differentiation reaches it before the input identities, which were built earlier. The price
+// is a zero-filled result-sized buffer and an Add in the forward pass, and a zero-filled
+// input-sized gradient per input (the carrier's) in the backward pass.
 func withGradient(inputs []*Node, forward func(in []*Node) *Node, backward func(v *Node) []*Node) *Node {
 	g := inputs[0].Graph()
 	var grads []*Node
@@ -48,13 +50,9 @@ func withGradient(inputs []*Node, forward func(in []*Node) *Node, backward func(
 		stopped[i] = StopGradient(x)
 	}
 	y := forward(stopped)
-	size := y.Shape().Size()
-	bump := MulScalar(carrier, 0)
-	if size > 1 {
-		bump = Concatenate([]*Node{bump, Zeros(g, shapes.Make(y.DType(), size-1))}, 0)
-	}
-	y = Add(y, Reshape(bump, y.Shape().Dimensions...))
-	return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
+	// The result's gradient goes to backward only: returning nil sends nothing into forward's
+	// ops, which GoMLX would otherwise differentiate (needlessly, down to the StopGradients).
+	y = IdentityWithCustomGradient(y, func(_, v *Node) *Node {
 		grads = backward(v)
 		if len(grads) != len(inputs) {
 			panic(fmt.Sprintf("ops: custom backward returned %d gradients for %d inputs", len(grads), len(inputs)))
@@ -64,6 +62,14 @@ func withGradient(inputs []*Node, forward func(in []*Node) *Node, backward func(
 				grads[i] = ZerosLike(inputs[i])
 			}
 		}
-		return v
+		return nil
 	})
+	// Built after y, so reverse-mode differentiation, which visits nodes from the last built to
+	// the first, runs backward above before the identities' gradients read its results.
+	size := y.Shape().Size()
+	bump := MulScalar(carrier, 0)
+	if size > 1 {
+		bump = Concatenate([]*Node{bump, Zeros(g, shapes.Make(y.DType(), size-1))}, 0)
+	}
+	return Add(y, Reshape(bump, y.Shape().Dimensions...))
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads best unqualified
 )
@@ -58,6 +59,17 @@ func Depthwise(x, kernel *Node, stride int) *Node {
 // DepthwiseBy is Depthwise computed by the given method. All methods give the same result up to
 // float rounding.
 func DepthwiseBy(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
+	switch resolveDepthwise(m, x, kernel) {
+	case DepthwiseSlices:
+		return depthwiseSlices(x, kernel, stride)
+	case DepthwiseToeplitz:
+		return depthwiseToeplitz(x, kernel, stride)
+	}
+	panic(fmt.Sprintf("ops.Depthwise: %v", m))
+}
+
+// resolveDepthwise checks the shapes and turns DepthwiseAuto into the method it stands for.
+func resolveDepthwise(m DepthwiseMethod, x, kernel *Node) DepthwiseMethod {
 	dims := x.Shape().Dimensions
 	kd := kernel.Shape().Dimensions
 	if len(dims) != 4 || len(kd) != 3 || kd[0] != kd[1] || kd[2] != dims[3] || kd[0]%2 != 1 {
@@ -69,13 +81,7 @@ func DepthwiseBy(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 			m = DepthwiseToeplitz
 		}
 	}
-	switch m {
-	case DepthwiseSlices:
-		return depthwiseSlices(x, kernel, stride)
-	case DepthwiseToeplitz:
-		return depthwiseToeplitz(x, kernel, stride)
-	}
-	panic(fmt.Sprintf("ops.Depthwise: %v", m))
+	return m
 }
 
 // depthwiseSlices is DepthwiseSlices. On the Go backend it is two orders of magnitude faster
@@ -136,17 +142,78 @@ func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
 	}
 	lhs := Reshape(Concatenate(rows, 3), c, b*ho, k*wp).StopCheckpoint()
 
-	// band[j, q*Wo+o] = 1 where q == o*stride + j.
+	bandNode := toeplitzBand(g, x.DType(), k, wp, wo, stride)
+	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), c*k, k) // rows (c,i), columns j
+	toeplitz := Reshape(MatMul(kt, bandNode), c, k*wp, wo)
+
+	y := DotGeneral(lhs, []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
+	return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+}
+
+// DepthwiseTrain is DepthwiseBy for graphs that are differentiated: where the method is
+// DepthwiseToeplitz its backward is written by hand (withGradient). GoMLX's own differentiation
+// of the batched product makes the backend transpose the gathered rows, k times the input's size,
+// for the kernel's gradient; the hand-written one transposes only the output gradient, and
+// recomputes the gathered rows instead of keeping them.
+func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
+	if m = resolveDepthwise(m, x, kernel); m != DepthwiseToeplitz {
+		return DepthwiseBy(m, x, kernel, stride)
+	}
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	k := kernel.Shape().Dimensions[0]
+	p := k / 2
+	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
+	hp, wp := h+2*p, w+2*p
+	band := toeplitzBand(g, x.DType(), k, wp, wo, stride)
+	var xp, toeplitz *Node
+	gather := func() *Node { // lhs [C, B*Ho, k*Wp]
+		rows := make([]*Node, k)
+		for i := range rows {
+			rows[i] = Slice(xp, AxisRange(), AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange())
+		}
+		return Reshape(Concatenate(rows, 3), c, b*ho, k*wp)
+	}
+	return withGradient([]*Node{x, kernel}, func(in []*Node) *Node {
+		zero := ScalarZero(g, x.DType())
+		xp = Pad(TransposeAllDims(in[0], 3, 0, 1, 2), zero, PadAxis{}, PadAxis{}, PadAxis{Start: p, End: p}, PadAxis{Start: p, End: p})
+		kt := Reshape(TransposeAllDims(in[1], 2, 0, 1), c*k, k)
+		toeplitz = Reshape(MatMul(kt, band), c, k*wp, wo)
+		y := DotGeneral(gather(), []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
+		return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+	}, func(v *Node) []*Node {
+		vt := Reshape(TransposeAllDims(v, 3, 0, 1, 2), c, b*ho, wo)
+		// Input: the gathered rows' gradient, scattered back to their padded rows and cropped.
+		dlhs := Reshape(DotGeneral(vt, []int{2}, []int{0}, toeplitz, []int{2}, []int{0}), c, b, ho, k, wp)
+		zero := ScalarZero(g, x.DType())
+		var dxp *Node
+		for i := 0; i < k; i++ {
+			slab := Reshape(Slice(dlhs, AxisRange(), AxisRange(), AxisRange(), AxisElem(i), AxisRange()), c, b, ho, wp)
+			placed := Pad(slab, zero, PadAxis{}, PadAxis{},
+				PadAxis{Start: i, End: hp - (i + stride*(ho-1) + 1), Interior: stride - 1}, PadAxis{})
+			if dxp == nil {
+				dxp = placed
+			} else {
+				dxp = Add(dxp, placed)
+			}
+		}
+		dx := TransposeAllDims(Slice(dxp, AxisRange(), AxisRange(), AxisRange(p, p+h), AxisRange(p, p+w)), 1, 2, 3, 0)
+		// Kernel: dT = v^T lhs per channel, then through the band back to the k x k taps.
+		dT := DotGeneral(Transpose(vt, 1, 2), []int{2}, []int{0}, gather(), []int{1}, []int{0}) // [C, Wo, k*Wp]
+		dT = Reshape(TransposeAllDims(Reshape(dT, c, wo, k, wp), 0, 2, 3, 1), c*k, wp*wo)
+		dkt := DotGeneral(dT, []int{1}, nil, band, []int{1}, nil) // [C*k, k]
+		return []*Node{dx, TransposeAllDims(Reshape(dkt, c, k, k), 1, 2, 0)}
+	})
+}
+
+// toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j, shaped [k, wp*wo].
+func toeplitzBand(g *Graph, dtype dtypes.DType, k, wp, wo, stride int) *Node {
 	band := make([]float32, k*wp*wo)
 	for j := 0; j < k; j++ {
 		for o := 0; o < wo; o++ {
 			band[j*wp*wo+(o*stride+j)*wo+o] = 1
 		}
 	}
-	bandNode := ConvertDType(Reshape(Const(g, band), k, wp*wo), x.DType())
-	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), c*k, k) // rows (c,i), columns j
-	toeplitz := Reshape(MatMul(kt, bandNode), c, k*wp, wo)
-
-	y := DotGeneral(lhs, []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
-	return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+	return ConvertDType(Reshape(Const(g, band), k, wp*wo), dtype)
 }

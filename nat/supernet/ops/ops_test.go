@@ -227,6 +227,12 @@ func TestGradientsOfEachOp(t *testing.T) {
 		t.Run("depthwise-stride2-k5-"+m.String(), func(t *testing.T) {
 			checkGradients(t, func(in []*Node) *Node { return DepthwiseBy(m, in[0], in[1], 2) }, randTensor(rng, 2, 6, 5, 3), randTensor(rng, 5, 5, 3))
 		})
+		t.Run("depthwise-train-stride2-k5-"+m.String(), func(t *testing.T) {
+			checkGradients(t, func(in []*Node) *Node { return DepthwiseTrain(m, in[0], in[1], 2) }, randTensor(rng, 2, 6, 5, 3), randTensor(rng, 5, 5, 3))
+		})
+		t.Run("depthwise-train-stride1-k7-"+m.String(), func(t *testing.T) {
+			checkGradients(t, func(in []*Node) *Node { return DepthwiseTrain(m, in[0], in[1], 1) }, randTensor(rng, 2, 4, 6, 2), randTensor(rng, 7, 7, 2))
+		})
 		t.Run("depthwise-stride1-k3-"+m.String(), func(t *testing.T) {
 			checkGradients(t, func(in []*Node) *Node { return DepthwiseBy(m, in[0], in[1], 1) }, randTensor(rng, 2, 4, 5, 2), randTensor(rng, 3, 3, 2))
 		})
