@@ -16,11 +16,16 @@ import "math"
 // packed one, hence the few lines of assembly (about 3x faster per term, measured by
 // BenchmarkCubicSum).
 func cubicSum(lam []float64, rows [][]float64) float64 {
+	return cubicSumWith(lam, rows, useAVX2)
+}
+
+// cubicSumWith is cubicSum with the assembly kernel used if avx2 (which needs useAVX2).
+func cubicSumWith(lam []float64, rows [][]float64, avx2 bool) float64 {
 	n := len(lam)
 	n4 := n &^ 3
 	var lanes [4]float64
 	if n4 > 0 {
-		if useAVX2 {
+		if avx2 {
 			cubicLanesAVX2(&lam[0], n4, &rows[0], len(rows), &lanes)
 		} else {
 			cubicLanesGo(lam[:n4], rows, &lanes)

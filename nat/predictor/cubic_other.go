@@ -7,5 +7,3 @@ const useAVX2 = false
 func cubicLanesAVX2(lam *float64, n int, rows *[]float64, nrows int, lanes *[4]float64) {
 	panic("predictor: cubicLanesAVX2 needs amd64")
 }
-
-func setAVX2(bool) {}

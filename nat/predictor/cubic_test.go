@@ -31,11 +31,8 @@ func TestCubicSumPathsAgree(t *testing.T) {
 				}
 				plain += lam[i] * math.Pow(d, 1.5)
 			}
-			useAVX2Was := useAVX2
 			fast := cubicSum(lam, rows)
-			setAVX2(false)
-			portable := cubicSum(lam, rows)
-			setAVX2(useAVX2Was)
+			portable := cubicSumWith(lam, rows, false)
 			if math.Float64bits(fast) != math.Float64bits(portable) {
 				t.Errorf("n=%d rows=%d: kernel %v, portable %v: not the same bits", n, nrows, fast, portable)
 			}
@@ -60,17 +57,14 @@ func BenchmarkCubicSum(b *testing.B) {
 			rows[r][i] = rng.Float64()
 		}
 	}
-	was := useAVX2
-	defer setAVX2(was)
 	for _, fast := range []bool{false, true} {
-		if fast && !was {
+		if fast && !useAVX2 {
 			continue
 		}
 		name := map[bool]string{false: "portable", true: "avx2"}[fast]
 		b.Run(name, func(b *testing.B) {
-			setAVX2(fast)
 			for b.Loop() {
-				cubicSum(lam, rows)
+				cubicSumWith(lam, rows, fast)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/term")
 		})
