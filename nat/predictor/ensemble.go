@@ -162,7 +162,7 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 			}
 			if folds != nil {
 				c.heldOut(y, folds, ws, held[j*total:(j+1)*total])
-				c.inv = nil
+				c.inv, c.g1, c.pos = nil, nil, nil
 			}
 			c.compact()
 			members[j] = c

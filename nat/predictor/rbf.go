@@ -82,7 +82,7 @@ func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) 
 	} else {
 		held = make([]float64, foldsLen(folds))
 		core.heldOut(y, folds, ws, held)
-		core.inv = nil
+		core.inv, core.g1, core.pos = nil, nil, nil
 		core.compact()
 		for p, v := range held {
 			if !finite(v) {
