@@ -169,8 +169,8 @@ func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64,
 		}
 	})
 	e.members, e.same, e.dropped, e.ridged, e.m = nil, nil, 0, 0, 0
-	kept := members[:0]
-	keptAt := make([]int, M) // index in kept of member j
+	kept := make([]*rbfCore, 0, M) // not members[:0]: members[first[j]] is read below
+	keptAt := make([]int, M)       // index in kept of member j
 	var same []int
 	for j, c := range members {
 		if f := first[j]; f != j {

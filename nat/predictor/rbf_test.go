@@ -415,8 +415,11 @@ func TestRBFOneHotFeatures(t *testing.T) {
 // row's values on a member's features reuse its prediction: the ensemble must still equal the
 // median of independently fitted RBFs, one per member, on that member's features.
 func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
-	X, y := discreteData(70, 4, 41) // 4 features: 40 members share 15 possible subsets
-	T, _ := discreteData(400, 4, 42)
+	X, y := discreteData(70, 5, 41) // 3 varying features: 40 members share 7 possible subsets
+	T, _ := discreteData(400, 5, 42)
+	for i := range X {
+		X[i][2], X[i][4] = 0.5, 0.25 // constant: members drawing only these are dropped
+	}
 	e := ensembleFor(t, 40, 2, 13)
 	if err := e.Fit(X, y); err != nil {
 		t.Fatal(err)
@@ -434,10 +437,16 @@ func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	varying := []bool{true, true, true, true}
-	preds := make([][]float64, 40)
-	for j := range preds {
-		cols := e.memberCols(j, len(X), 4, varying)
+	if e.dropped == 0 {
+		t.Fatal("no member dropped: the test does not exercise sharing after a dropped member")
+	}
+	varying := []bool{true, true, false, true, false}
+	var preds [][]float64
+	for j := 0; j < 40; j++ {
+		cols := e.memberCols(j, len(X), 5, varying)
+		if len(cols) == 0 {
+			continue
+		}
 		project := func(A [][]float64) [][]float64 {
 			P := make([][]float64, len(A))
 			for i, a := range A {
@@ -451,11 +460,16 @@ func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
 		if err := r.Fit(project(X), y); err != nil {
 			t.Fatalf("member %d on %v: %v", j, cols, err)
 		}
-		if preds[j], err = r.Predict(project(T)); err != nil {
+		p, err := r.Predict(project(T))
+		if err != nil {
 			t.Fatal(err)
 		}
+		preds = append(preds, p)
 	}
-	col := make([]float64, 40)
+	if len(preds) != len(e.members) {
+		t.Fatalf("%d members with features, ensemble kept %d", len(preds), len(e.members))
+	}
+	col := make([]float64, len(preds))
 	for a := range T {
 		for j := range col {
 			col[j] = preds[j][a]
@@ -464,7 +478,7 @@ func TestEnsembleSharedMembersMatchIndependentFits(t *testing.T) {
 			t.Fatalf("row %d: ensemble %v, median of independent fits %v", a, got[a], want)
 		}
 	}
-	t.Logf("%d of 40 members shared a subset", shared)
+	t.Logf("%d of 40 members shared a subset, %d dropped", shared, e.dropped)
 }
 
 // The null-space Cholesky solve must agree with a plain dense solve of the full saddle-point
