@@ -13,9 +13,10 @@ import (
 type DepthwiseMethod int
 
 const (
-	// DepthwiseAuto picks per layer: DepthwiseSlices for 3x3 kernels, DepthwiseToeplitz for
-	// larger ones (the fastest of the two in `go test ./nat/supernet/ops -run XXX -bench
-	// DepthwiseMethods -benchtime 4x -v`, which times both side by side).
+	// DepthwiseAuto picks per layer: DepthwiseToeplitz unless its extra arithmetic, (W+k-1)/k,
+	// exceeds maxToeplitzInflation, then DepthwiseSlices (the faster of the two in
+	// `go test ./nat/supernet/ops -run XXX -bench DepthwiseMethods -benchtime 4x -v`, which
+	// times them side by side).
 	DepthwiseAuto DepthwiseMethod = iota
 	// DepthwiseSlices sums k*k shifted (strided) slices of the padded input, each times one row
 	// of per-channel weights: O(k*k) graph ops and passes over the activation.
@@ -77,12 +78,19 @@ func resolveDepthwise(m DepthwiseMethod, x, kernel *Node) DepthwiseMethod {
 	}
 	if m == DepthwiseAuto {
 		m = DepthwiseSlices
-		if kd[0] >= 5 {
+		if k := kd[0]; dims[2]+k-1 <= maxToeplitzInflation*k {
 			m = DepthwiseToeplitz
 		}
 	}
 	return m
 }
+
+// maxToeplitzInflation is the largest factor of extra multiply-adds, (W+k-1)/k, at which
+// DepthwiseAuto still picks DepthwiseToeplitz. Measured side by side (BenchmarkDepthwiseMethods):
+// at factor 6 (k3 on width 16) Toeplitz is as fast in inference and 1.4x faster in training; at
+// 11 (k3 on width 32) the slices are 1.3x faster; k5 and k7 on widths up to 28 favour Toeplitz
+// by 1.2x to 2.5x.
+const maxToeplitzInflation = 6
 
 // depthwiseSlices is DepthwiseSlices. On the Go backend it is two orders of magnitude faster
 // than a grouped ConvGeneral (765 ms -> a few ms for k3 on [64,14,14,96]).

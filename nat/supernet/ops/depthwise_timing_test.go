@@ -25,8 +25,9 @@ func BenchmarkDepthwiseMethods(t *testing.B) {
 		name string
 		fn   func(x, k *Node, s int) *Node
 	}
-	vs := []variant{{"slices", depthwiseSlices}, {"toeplitz", depthwiseToeplitz}}
-	for _, cfg := range []struct{ b, h, c, k, s int }{{64, 14, 96, 3, 1}, {64, 14, 96, 5, 1}, {64, 14, 96, 7, 1}, {64, 28, 48, 7, 2}, {128, 16, 64, 7, 1}} {
+	vs := []variant{{"slices", depthwiseSlices}, {"toeplitz", depthwiseToeplitz},
+		{"toeplitz-train", func(x, k *Node, s int) *Node { return DepthwiseTrain(DepthwiseToeplitz, x, k, s) }}}
+	for _, cfg := range []struct{ b, h, c, k, s int }{{128, 16, 16, 3, 1}, {64, 32, 24, 3, 1}, {64, 14, 96, 3, 1}, {64, 14, 96, 5, 1}, {64, 14, 96, 7, 1}, {64, 28, 48, 7, 2}, {128, 16, 64, 7, 1}} {
 		x := tensors.FromShape(shapes.Make(dtypes.Float32, cfg.b, cfg.h, cfg.h, cfg.c))
 		tensors.MustMutableFlatData[float32](x, func(f []float32) {
 			for i := range f {
