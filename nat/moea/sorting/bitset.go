@@ -20,7 +20,9 @@ type Sorter struct {
 	rsum  []int32
 	order []int32
 	count []int32
-	rank  []int
+	// fronts[r] is the set G[r] of bitsetRanks, in gbuf.
+	fronts [][]uint64
+	gbuf   []uint64
 }
 
 // Sort is NonDominatedSort with the Sorter's scratch memory. The returned slices are new (they
@@ -64,7 +66,8 @@ type keyIndex struct {
 // operations instead of up to n^2 M comparisons, and it is exact: only comparisons of the
 // objective values decide anything. Ranks then follow in an order where every dominator comes
 // first: by the sum over the objectives of a row's dense rank (the index of its group of equal
-// values), which is strictly smaller for a dominator.
+// values), which is strictly smaller for a dominator; each row's rank is found by bisection
+// over the nested sets "rows ranked r or more", nw word operations per step.
 func (s *Sorter) bitsetRanks(F [][]float64, rank []int) {
 	n, m := len(F), len(F[0])
 	nw := (n + 63) / 64
@@ -120,23 +123,62 @@ func (s *Sorter) bitsetRanks(F [][]float64, rank []int) {
 		order[count[r]] = int32(i)
 		count[r]++
 	}
-	for _, i32 := range order {
-		i := int(i32)
-		w := W[i*nw : i*nw+nw]
-		r := 0
-		for t, word := range w {
-			for word != 0 {
-				b := bits.TrailingZeros64(word)
-				word &= word - 1
-				j := t*64 + b
-				if j == i || W[j*nw+i>>6]&(1<<(uint(i)&63)) != 0 {
-					continue // i itself or a row identical to it
+	// G[r] (r = 0, 1, ..) is the set of rows ranked r or more so far: nested, G[0] ⊇ G[1] ⊇ ...
+	// Rows of equal rsum cannot dominate each other, so each such group is ranked against the
+	// rows of smaller rsum only (then every member of W(i) in G is a dominator of i, never i
+	// itself or a row identical to it) and inserted afterwards. The rank of i is then one more
+	// than the largest r with W(i) ∩ G[r] non-empty, found by bisection.
+	s.fronts = s.fronts[:0]
+	for a := 0; a < n; {
+		b := a + 1
+		for b < n && rsum[order[b]] == rsum[order[a]] {
+			b++
+		}
+		for _, i32 := range order[a:b] {
+			i := int(i32)
+			w := W[i*nw : i*nw+nw : i*nw+nw]
+			// Largest r in [-1, len(G)) with w ∩ G[r] non-empty (G[-1]: everything).
+			lo, hi := -1, len(s.fronts)
+			for hi-lo > 1 {
+				mid := (lo + hi) / 2
+				if intersects(w, s.fronts[mid]) {
+					lo = mid
+				} else {
+					hi = mid
 				}
-				r = max(r, rank[j]+1)
+			}
+			rank[i] = lo + 1
+		}
+		for _, i32 := range order[a:b] {
+			i := int(i32)
+			for len(s.fronts) <= rank[i] {
+				k := len(s.fronts)
+				s.gbuf = s.gbuf[:k*nw]
+				for range nw {
+					s.gbuf = append(s.gbuf, 0) // the new set, empty
+				}
+				s.fronts = append(s.fronts, nil)
+				// Re-slice every set: gbuf may have moved.
+				for t := range s.fronts {
+					s.fronts[t] = s.gbuf[t*nw : (t+1)*nw : (t+1)*nw]
+				}
+			}
+			for r := 0; r <= rank[i]; r++ {
+				s.fronts[r][i>>6] |= 1 << (uint(i) & 63)
 			}
 		}
-		rank[i] = r
+		a = b
 	}
+}
+
+func intersects(a, b []uint64) bool {
+	b = b[:len(a)]
+	for t, x := range a {
+		if x&b[t] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // frontsFromRanks lists the rows of each front in increasing order, cutting as
