@@ -189,6 +189,25 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 			}
 		}
 	}
+	// Many fronts: a chain (every row dominates the next, 300 fronts, with duplicates) and a
+	// large random 2-objective population (about 80 fronts).
+	var chain [][]float64
+	for i := 0; i < 300; i++ {
+		v := float64(i / 2 * 2) // pairs of identical rows
+		chain = append(chain, []float64{v, v + 1, 2 * v})
+	}
+	r.Shuffle(len(chain), func(a, b int) { chain[a], chain[b] = chain[b], chain[a] })
+	var big [][]float64
+	for i := 0; i < 2000; i++ {
+		big = append(big, []float64{r.Float64(), r.Float64()})
+	}
+	for _, F := range [][][]float64{chain, big} {
+		fb, rb := s.Sort(F, 0)
+		fe, re := nonDominatedSortENS(F, 0, 0)
+		if !equalInts(rb, re) || len(fb) != len(fe) {
+			t.Fatalf("%d rows: %d fronts by bitsets, %d by ENS", len(F), len(fb), len(fe))
+		}
+	}
 	// A NaN takes the ENS path (where NaN compares as neither better nor worse).
 	F := [][]float64{{1, math.NaN()}, {0, 0}, {2, 2}}
 	fb, _ := s.Sort(F, 0)
