@@ -189,7 +189,7 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 			}
 		}
 	}
-	// Many fronts: a chain (every row dominates the next, 300 fronts, with duplicates) and a
+	// Many fronts: a chain (150 fronts of two identical rows, each dominating the next) and a
 	// large random 2-objective population (about 80 fronts).
 	var chain [][]float64
 	for i := 0; i < 300; i++ {
