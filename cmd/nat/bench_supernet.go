@@ -24,6 +24,8 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	threads := fs.Int("threads", 2, "PyTorch threads")
 	subnets := fs.String("subnets", "smallest,median,largest", "comma-separated subnets to measure: smallest, median, largest")
 	depthwise := fs.String("depthwise", "auto", "depthwise-convolution formulation: auto, slices or toeplitz")
+	memSubnets := fs.Int("memory-subnets", 0, "instead: visit N distinct random subnets (inference at --memory-batch) and print memory every N/10")
+	memBatch := fs.Int("memory-batch", 8, "images per inference with --memory-subnets")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,6 +36,23 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	sp, err := space.Preset(*spaceName)
 	if err != nil {
 		return fmt.Errorf("bench supernet: %w", err)
+	}
+	if *memSubnets > 0 {
+		samples, err := supernet.BenchMemory(ctx, sp, *memSubnets, *memBatch, 1)
+		if err != nil {
+			return fmt.Errorf("bench supernet: %w", err)
+		}
+		if *asJSON {
+			b, _ := json.MarshalIndent(samples, "", "  ")
+			fmt.Fprintln(e.Stdout, string(b))
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "subnets\tRSS MB\theap MB\tcached\tevicted\tseconds\t")
+		for _, s := range samples {
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%d\t%d\t%.1f\t\n", s.Subnets, s.RSSMB, s.HeapMB, s.Cached, s.Evictions, s.Seconds)
+		}
+		return tw.Flush()
 	}
 	dw, err := ops.ParseDepthwiseMethod(*depthwise)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
@@ -287,4 +288,69 @@ func randomDataset(n int, sp *space.Space) *data.Dataset {
 		d.Labels[i] = int32(rng.IntN(sp.Classes))
 	}
 	return d
+}
+
+// MemorySample is the process's resident memory after visiting a number of distinct subnets.
+type MemorySample struct {
+	Subnets   int     `json:"subnets"`
+	RSSMB     float64 `json:"rss_mb"`    // resident set now (/proc/self/statm)
+	HeapMB    float64 `json:"heap_mb"`   // Go heap in use
+	Evictions int     `json:"evictions"` // executables finalized by the LRU so far
+	Cached    int     `json:"cached"`    // executables held by the LRU
+	Seconds   float64 `json:"elapsed_s"` // since the first subnet
+}
+
+// BenchMemory visits n distinct uniformly sampled subnets of sp (seeded), compiling each one's
+// inference executable and running it on batch random images, and samples the process's memory
+// every n/10 subnets: with the executable LRU releasing what it evicts, memory stays flat.
+func BenchMemory(ctx context.Context, sp *space.Space, n, batch int, seed uint64) ([]MemorySample, error) {
+	w := sp.WidthMults[0]
+	net, err := New(sp, w, Options{Seed: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	rng := rand.New(rand.NewPCG(seed, 0x3e3))
+	seen := map[string]bool{}
+	every := max(1, n/10)
+	var out []MemorySample
+	start := time.Now()
+	for len(seen) < n {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		a := sp.Sample(rng)
+		a.Width = w
+		if seen[a.String()] {
+			continue
+		}
+		seen[a.String()] = true
+		img := make([]float32, batch*a.Resolution*a.Resolution*sp.InChannels)
+		for i := range img {
+			img[i] = float32(rng.NormFloat64())
+		}
+		if _, err := net.Logits(a, img, batch); err != nil {
+			return out, err
+		}
+		if k := len(seen); k == 1 || k%every == 0 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			out = append(out, MemorySample{Subnets: k, RSSMB: currentRSSMB(), HeapMB: float64(ms.HeapInuse) / (1 << 20),
+				Evictions: net.cache.Evictions, Cached: net.cache.len(), Seconds: time.Since(start).Seconds()})
+		}
+	}
+	return out, nil
+}
+
+// currentRSSMB reads the resident set size from /proc/self/statm (0 where there is none).
+func currentRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		return 0
+	}
+	return float64(resident*int64(os.Getpagesize())) / (1 << 20)
 }

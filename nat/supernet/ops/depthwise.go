@@ -129,12 +129,7 @@ func depthwiseSlices(x, kernel *Node, stride int) *Node {
 // convolution is the batched product lhs @ T -> [C, B*Ho, Wo].
 func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
 	g := x.Graph()
-	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	k := kernel.Shape().Dimensions[0]
-	p := k / 2
-	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
-	hp, wp := h+2*p, w+2*p
+	b, _, w, c, k, p, ho, wo, hp, wp := depthwiseDims(x, kernel, stride)
 
 	// The gathered rows are k activation-sized copies: recompute them in the backward pass.
 	xt := TransposeAllDims(x, 3, 0, 1, 2).Checkpoint() // [C,B,H,W]
@@ -168,12 +163,7 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 		return DepthwiseBy(m, x, kernel, stride)
 	}
 	g := x.Graph()
-	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	k := kernel.Shape().Dimensions[0]
-	p := k / 2
-	ho, wo := OutSize(h, k, stride), OutSize(w, k, stride)
-	hp, wp := h+2*p, w+2*p
+	b, h, w, c, k, p, ho, wo, hp, wp := depthwiseDims(x, kernel, stride)
 	band := toeplitzBand(g, x.DType(), k, wp, wo, stride)
 	var xp, toeplitz *Node
 	gather := func() *Node { // lhs [C, B*Ho, k*Wp]
@@ -213,6 +203,17 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 		dkt := DotGeneral(dT, []int{1}, nil, band, []int{1}, nil) // [C*k, k]
 		return []*Node{dx, TransposeAllDims(Reshape(dkt, c, k, k), 1, 2, 0)}
 	})
+}
+
+// depthwiseDims returns x's batch, height, width and channels, the kernel size k, the padding
+// k/2, the output height and width, and the padded height and width.
+func depthwiseDims(x, kernel *Node, stride int) (b, h, w, c, k, p, ho, wo, hp, wp int) {
+	dims := x.Shape().Dimensions
+	b, h, w, c = dims[0], dims[1], dims[2], dims[3]
+	k = kernel.Shape().Dimensions[0]
+	p = k / 2
+	ho, wo = OutSize(h, k, stride), OutSize(w, k, stride)
+	return b, h, w, c, k, p, ho, wo, h + 2*p, w + 2*p
 }
 
 // toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j, shaped [k, wp*wo].

@@ -172,19 +172,25 @@ func sameSpace(a, b *space.Space) bool {
 // Run opens exp's source supernet and target and runs (or resumes) the transfer loop on them:
 // the one call a script or notebook needs.
 func Run(ctx context.Context, exp transfer.Experiment, opt Options, runOpt transfer.Options) (*transfer.Result, error) {
-	if exp.Space == nil && exp.SourceSupernet != "" {
-		sp, err := SourceSpace(exp.SourceSupernet)
-		if err != nil {
-			return nil, err
-		}
-		exp.Space = sp
-	}
-	net, err := Open(exp, opt)
+	exp, net, err := openWithSpace(exp, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer net.Close()
 	return transfer.Run(ctx, exp, net, runOpt)
+}
+
+// openWithSpace fills in exp's space from its source checkpoint when it has none, and opens it.
+func openWithSpace(exp transfer.Experiment, opt Options) (transfer.Experiment, *Supernet, error) {
+	if exp.Space == nil && exp.SourceSupernet != "" {
+		sp, err := SourceSpace(exp.SourceSupernet)
+		if err != nil {
+			return exp, nil, err
+		}
+		exp.Space = sp
+	}
+	net, err := Open(exp, opt)
+	return exp, net, err
 }
 
 // fileSHA256 identifies the source checkpoint's exact contents, so a run records which weights it

@@ -10,14 +10,7 @@ import (
 // fixed-subnet fine-tuning baseline on them (transfer.Finetune): the one call a script or
 // notebook needs, as Run is for the loop.
 func Finetune(ctx context.Context, exp transfer.Experiment, opt Options, spec transfer.FinetuneSpec, runOpt transfer.Options) (*transfer.FinetuneResult, error) {
-	if exp.Space == nil && exp.SourceSupernet != "" {
-		sp, err := SourceSpace(exp.SourceSupernet)
-		if err != nil {
-			return nil, err
-		}
-		exp.Space = sp
-	}
-	net, err := Open(exp, opt)
+	exp, net, err := openWithSpace(exp, opt)
 	if err != nil {
 		return nil, err
 	}
