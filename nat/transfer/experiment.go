@@ -331,17 +331,23 @@ func sameRun(recorded json.RawMessage, e Experiment) error {
 	if err != nil {
 		return err
 	}
+	return firstDifference(recorded, cur, "recorded experiment", "iterations", "out_dir")
+}
+
+// firstDifference compares two JSON objects field by field, ignoring the named fields, and names
+// the first field (in sorted order) whose values differ, or that only the recorded one has.
+func firstDifference(recorded, now json.RawMessage, what string, ignore ...string) error {
 	var a, b map[string]json.RawMessage
 	if err := json.Unmarshal(recorded, &a); err != nil {
-		return fmt.Errorf("recorded experiment: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := json.Unmarshal(cur, &b); err != nil {
+	if err := json.Unmarshal(now, &b); err != nil {
 		return err
 	}
-	delete(a, "iterations")
-	delete(a, "out_dir")
-	delete(b, "iterations")
-	delete(b, "out_dir")
+	for _, k := range ignore {
+		delete(a, k)
+		delete(b, k)
+	}
 	keys := make([]string, 0, len(b))
 	for k := range b {
 		keys = append(keys, k)
@@ -350,7 +356,7 @@ func sameRun(recorded json.RawMessage, e Experiment) error {
 	for _, k := range keys {
 		var x, y any
 		if err := json.Unmarshal(a[k], &x); err != nil && a[k] != nil {
-			return fmt.Errorf("recorded experiment field %q: %w", k, err)
+			return fmt.Errorf("%s field %q: %w", what, k, err)
 		}
 		_ = json.Unmarshal(b[k], &y)
 		if !reflect.DeepEqual(x, y) {

@@ -680,27 +680,7 @@ func (s fixedSampler) Sample(*rand.Rand) []space.Arch { return []space.Arch{s.ar
 
 // sameIdentity compares two finetuneIdentity JSON values and names the first differing field.
 func sameIdentity(recorded, now json.RawMessage) error {
-	var a, b map[string]json.RawMessage
-	if err := json.Unmarshal(recorded, &a); err != nil {
-		return fmt.Errorf("recorded baseline: %w", err)
-	}
-	if err := json.Unmarshal(now, &b); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(b))
-	for k := range b {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		var x, y any
-		_ = json.Unmarshal(a[k], &x)
-		_ = json.Unmarshal(b[k], &y)
-		if !reflect.DeepEqual(x, y) {
-			return fmt.Errorf("field %q differs: recorded %s, now %s", k, short(a[k]), short(b[k]))
-		}
-	}
-	return nil
+	return firstDifference(recorded, now, "recorded baseline")
 }
 
 // ReadFinetune reads a finished fine-tuning baseline's result.json.

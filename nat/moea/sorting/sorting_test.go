@@ -3,6 +3,7 @@ package sorting
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -172,11 +173,11 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 		}
 		fb, rb := s.Sort(F, stop)
 		fe, re := nonDominatedSortENS(F, stop, 0)
-		if !equalInts(rb, re) || len(fb) != len(fe) {
+		if !slices.Equal(rb, re) || len(fb) != len(fe) {
 			t.Fatalf("trial %d (n %d, m %d, stop %d): bitset ranks %v, ENS ranks %v", trial, n, m, stop, rb, re)
 		}
 		for k := range fb {
-			if !equalInts(fb[k], fe[k]) {
+			if !slices.Equal(fb[k], fe[k]) {
 				t.Fatalf("trial %d: front %d is %v by bitsets, %v by ENS", trial, k, fb[k], fe[k])
 			}
 		}
@@ -204,7 +205,7 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 	for _, F := range [][][]float64{chain, big} {
 		fb, rb := s.Sort(F, 0)
 		fe, re := nonDominatedSortENS(F, 0, 0)
-		if !equalInts(rb, re) || len(fb) != len(fe) {
+		if !slices.Equal(rb, re) || len(fb) != len(fe) {
 			t.Fatalf("%d rows: %d fronts by bitsets, %d by ENS", len(F), len(fb), len(fe))
 		}
 	}
@@ -215,16 +216,4 @@ func TestBitsetSortMatchesENS(t *testing.T) {
 	if len(fb) != len(fe) {
 		t.Errorf("with a NaN: fronts %v, ENS %v", fb, fe)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
