@@ -22,22 +22,8 @@ func TestTransferCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a supernet")
 	}
-	sp := &space.Space{
-		Name: "tiny", InChannels: 1, Classes: 10, Resolutions: []int{12, 16}, WidthMults: []float64{1},
-		StemWidth: 8, StemStride: 2, StemAct: space.HSwish, FirstBlockWidth: 8, FirstBlockAct: space.ReLU,
-		Stages: []space.Stage{{Width: 8, Stride: 1, Act: space.ReLU}, {Width: 16, Stride: 2, Act: space.HSwish, SE: true}},
-		Depths: []int{1, 2}, Kernels: []int{3, 5}, Expansions: []int{2, 3},
-		FinalExpandWidth: 32, FeatureMixWidth: 32, HeadAct: space.HSwish, SEReduction: 4, Divisor: 8,
-	}
-	src := filepath.Join(t.TempDir(), "tiny.ckpt")
-	n, err := supernet.New(sp, 1, supernet.Options{Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
+	sp := tinyCLISpace()
+	src := freshCheckpoint(t, sp, 2)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", out, "--iterations", "1",
 		"--initial", "12", "--candidates", "2", "--adapt-steps", "2", "--batch-size", "16", "--predictor", "rbf",
@@ -103,15 +89,7 @@ func TestFinetuneCommand(t *testing.T) {
 		t.Skip("trains a supernet")
 	}
 	sp := tinyCLISpace()
-	src := filepath.Join(t.TempDir(), "tiny.ckpt")
-	n, err := supernet.New(sp, 1, supernet.Options{Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
+	src := freshCheckpoint(t, sp, 2)
 	natDir := filepath.Join(t.TempDir(), "nat")
 	natExp := transfer.Experiment{Space: sp, SourceSupernet: src, Target: "mnist", OutDir: natDir, Seed: 1,
 		ValidationSize: 100, CalibrationSize: 100, Predictor: "rbf", Search: transfer.SearchSettings{Population: 12, Generations: 2},
@@ -196,6 +174,21 @@ func TestFinetuneCommand(t *testing.T) {
 }
 
 // tinyCLISpace is TestTransferCommand's tiny space.
+// freshCheckpoint saves a freshly initialised supernet of sp (seeded) and returns its path.
+func freshCheckpoint(t *testing.T, sp *space.Space, seed uint64) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "tiny.ckpt")
+	n, err := supernet.New(sp, 1, supernet.Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func tinyCLISpace() *space.Space {
 	return &space.Space{
 		Name: "tiny", InChannels: 1, Classes: 10, Resolutions: []int{12, 16}, WidthMults: []float64{1},

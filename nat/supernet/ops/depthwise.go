@@ -122,35 +122,16 @@ func depthwiseSlices(x, kernel *Node, stride int) *Node {
 }
 
 // depthwiseToeplitz is DepthwiseToeplitz. With the input channel-major and padded,
-// xt [C,B,Hp,Wp], the k kernel rows' strided height slices are concatenated on the width axis,
+// xp [C,B,Hp,Wp], the k kernel rows' strided height slices are concatenated on the width axis,
 // lhs [C, B*Ho, k*Wp]; the kernel becomes, per channel, the banded matrix
 // T[c, i*Wp+p, o] = kernel[i, p-o*stride, c] (zero outside the band), built as one small MatMul
 // of the kernel with a constant 0/1 tensor so that its gradient flows back to the kernel; and the
 // convolution is the batched product lhs @ T -> [C, B*Ho, Wo].
 func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
-	g := x.Graph()
-	b, _, w, c, k, p, ho, wo, hp, wp := depthwiseDims(x, kernel, stride)
-
+	t := newToeplitzConv(x, kernel, stride)
 	// The gathered rows are k activation-sized copies: recompute them in the backward pass.
-	xt := TransposeAllDims(x, 3, 0, 1, 2).Checkpoint() // [C,B,H,W]
-	if p > 0 {
-		zh := Zeros(g, shapes.Make(x.DType(), c, b, p, w))
-		xt = Concatenate([]*Node{zh, xt, zh}, 2)
-		zw := Zeros(g, shapes.Make(x.DType(), c, b, hp, p))
-		xt = Concatenate([]*Node{zw, xt, zw}, 3)
-	}
-	rows := make([]*Node, k)
-	for i := range rows {
-		rows[i] = Slice(xt, AxisRange(), AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange())
-	}
-	lhs := Reshape(Concatenate(rows, 3), c, b*ho, k*wp).StopCheckpoint()
-
-	bandNode := toeplitzBand(g, x.DType(), k, wp, wo, stride)
-	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), c*k, k) // rows (c,i), columns j
-	toeplitz := Reshape(MatMul(kt, bandNode), c, k*wp, wo)
-
-	y := DotGeneral(lhs, []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
-	return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+	lhs := t.gather(t.padded(TransposeAllDims(x, 3, 0, 1, 2).Checkpoint())).StopCheckpoint()
+	return t.product(lhs, t.matrix(kernel))
 }
 
 // DepthwiseTrain is DepthwiseBy for graphs that are differentiated: where the method is
@@ -162,58 +143,87 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 	if m = resolveDepthwise(m, x, kernel); m != DepthwiseToeplitz {
 		return DepthwiseBy(m, x, kernel, stride)
 	}
-	g := x.Graph()
-	b, h, w, c, k, p, ho, wo, hp, wp := depthwiseDims(x, kernel, stride)
-	band := toeplitzBand(g, x.DType(), k, wp, wo, stride)
+	t := newToeplitzConv(x, kernel, stride)
 	var xp, toeplitz *Node
-	gather := func() *Node { // lhs [C, B*Ho, k*Wp]
-		rows := make([]*Node, k)
-		for i := range rows {
-			rows[i] = Slice(xp, AxisRange(), AxisRange(), AxisRange(i, i+stride*(ho-1)+1).Stride(stride), AxisRange())
-		}
-		return Reshape(Concatenate(rows, 3), c, b*ho, k*wp)
-	}
 	return withGradient([]*Node{x, kernel}, func(in []*Node) *Node {
-		zero := ScalarZero(g, x.DType())
-		xp = Pad(TransposeAllDims(in[0], 3, 0, 1, 2), zero, PadAxis{}, PadAxis{}, PadAxis{Start: p, End: p}, PadAxis{Start: p, End: p})
-		kt := Reshape(TransposeAllDims(in[1], 2, 0, 1), c*k, k)
-		toeplitz = Reshape(MatMul(kt, band), c, k*wp, wo)
-		y := DotGeneral(gather(), []int{2}, []int{0}, toeplitz, []int{1}, []int{0}) // [C, B*Ho, Wo]
-		return TransposeAllDims(Reshape(y, c, b, ho, wo), 1, 2, 3, 0)
+		xp = t.padded(TransposeAllDims(in[0], 3, 0, 1, 2))
+		toeplitz = t.matrix(in[1])
+		return t.product(t.gather(xp), toeplitz)
 	}, func(v *Node) []*Node {
-		vt := Reshape(TransposeAllDims(v, 3, 0, 1, 2), c, b*ho, wo)
+		vt := Reshape(TransposeAllDims(v, 3, 0, 1, 2), t.c, t.b*t.ho, t.wo)
 		// Input: the gathered rows' gradient, scattered back to their padded rows and cropped.
-		dlhs := Reshape(DotGeneral(vt, []int{2}, []int{0}, toeplitz, []int{2}, []int{0}), c, b, ho, k, wp)
-		zero := ScalarZero(g, x.DType())
+		dlhs := Reshape(DotGeneral(vt, []int{2}, []int{0}, toeplitz, []int{2}, []int{0}), t.c, t.b, t.ho, t.k, t.wp)
+		zero := ScalarZero(x.Graph(), x.DType())
 		var dxp *Node
-		for i := 0; i < k; i++ {
-			slab := Reshape(Slice(dlhs, AxisRange(), AxisRange(), AxisRange(), AxisElem(i), AxisRange()), c, b, ho, wp)
+		for i := 0; i < t.k; i++ {
+			slab := Reshape(Slice(dlhs, AxisRange(), AxisRange(), AxisRange(), AxisElem(i), AxisRange()), t.c, t.b, t.ho, t.wp)
 			placed := Pad(slab, zero, PadAxis{}, PadAxis{},
-				PadAxis{Start: i, End: hp - (i + stride*(ho-1) + 1), Interior: stride - 1}, PadAxis{})
+				PadAxis{Start: i, End: t.hp - (i + stride*(t.ho-1) + 1), Interior: stride - 1}, PadAxis{})
 			if dxp == nil {
 				dxp = placed
 			} else {
 				dxp = Add(dxp, placed)
 			}
 		}
-		dx := TransposeAllDims(Slice(dxp, AxisRange(), AxisRange(), AxisRange(p, p+h), AxisRange(p, p+w)), 1, 2, 3, 0)
+		dx := TransposeAllDims(Slice(dxp, AxisRange(), AxisRange(), AxisRange(t.p, t.p+t.h), AxisRange(t.p, t.p+t.w)), 1, 2, 3, 0)
 		// Kernel: dT = v^T lhs per channel, then through the band back to the k x k taps.
-		dT := DotGeneral(Transpose(vt, 1, 2), []int{2}, []int{0}, gather(), []int{1}, []int{0}) // [C, Wo, k*Wp]
-		dT = Reshape(TransposeAllDims(Reshape(dT, c, wo, k, wp), 0, 2, 3, 1), c*k, wp*wo)
-		dkt := DotGeneral(dT, []int{1}, nil, band, []int{1}, nil) // [C*k, k]
-		return []*Node{dx, TransposeAllDims(Reshape(dkt, c, k, k), 1, 2, 0)}
+		dT := DotGeneral(Transpose(vt, 1, 2), []int{2}, []int{0}, t.gather(xp), []int{1}, []int{0}) // [C, Wo, k*Wp]
+		dT = Reshape(TransposeAllDims(Reshape(dT, t.c, t.wo, t.k, t.wp), 0, 2, 3, 1), t.c*t.k, t.wp*t.wo)
+		dkt := DotGeneral(dT, []int{1}, nil, t.band, []int{1}, nil) // [C*k, k]
+		return []*Node{dx, TransposeAllDims(Reshape(dkt, t.c, t.k, t.k), 1, 2, 0)}
 	})
 }
 
-// depthwiseDims returns x's batch, height, width and channels, the kernel size k, the padding
-// k/2, the output height and width, and the padded height and width.
-func depthwiseDims(x, kernel *Node, stride int) (b, h, w, c, k, p, ho, wo, hp, wp int) {
+// toeplitzConv holds one Toeplitz depthwise convolution's sizes and its constant band, and builds
+// the pieces both the differentiated and the hand-differentiated forms use.
+type toeplitzConv struct {
+	b, h, w, c, k, p, ho, wo, hp, wp, stride int
+	band                                     *Node // [k, Wp*Wo], see toeplitzBand
+}
+
+func newToeplitzConv(x, kernel *Node, stride int) *toeplitzConv {
 	dims := x.Shape().Dimensions
-	b, h, w, c = dims[0], dims[1], dims[2], dims[3]
-	k = kernel.Shape().Dimensions[0]
-	p = k / 2
-	ho, wo = OutSize(h, k, stride), OutSize(w, k, stride)
-	return b, h, w, c, k, p, ho, wo, h + 2*p, w + 2*p
+	t := &toeplitzConv{b: dims[0], h: dims[1], w: dims[2], c: dims[3], k: kernel.Shape().Dimensions[0], stride: stride}
+	t.p = t.k / 2
+	t.ho, t.wo = OutSize(t.h, t.k, stride), OutSize(t.w, t.k, stride)
+	t.hp, t.wp = t.h+2*t.p, t.w+2*t.p
+	t.band = toeplitzBand(x.Graph(), x.DType(), t.k, t.wp, t.wo, stride)
+	return t
+}
+
+// padded pads the spatial axes of a channel-major xt [C,B,H,W] by k/2 zeros, by Concatenate so
+// that it stays differentiable (Pad has no gradient in GoMLX v0.28.2).
+func (t *toeplitzConv) padded(xt *Node) *Node {
+	if t.p == 0 {
+		return xt
+	}
+	g := xt.Graph()
+	zh := Zeros(g, shapes.Make(xt.DType(), t.c, t.b, t.p, t.w))
+	xt = Concatenate([]*Node{zh, xt, zh}, 2)
+	zw := Zeros(g, shapes.Make(xt.DType(), t.c, t.b, t.hp, t.p))
+	return Concatenate([]*Node{zw, xt, zw}, 3)
+}
+
+// gather concatenates the k kernel rows' strided height slices of xp [C,B,Hp,Wp] on the width
+// axis: lhs [C, B*Ho, k*Wp].
+func (t *toeplitzConv) gather(xp *Node) *Node {
+	rows := make([]*Node, t.k)
+	for i := range rows {
+		rows[i] = Slice(xp, AxisRange(), AxisRange(), AxisRange(i, i+t.stride*(t.ho-1)+1).Stride(t.stride), AxisRange())
+	}
+	return Reshape(Concatenate(rows, 3), t.c, t.b*t.ho, t.k*t.wp)
+}
+
+// matrix is the kernel [k,k,C] as per-channel banded matrices [C, k*Wp, Wo].
+func (t *toeplitzConv) matrix(kernel *Node) *Node {
+	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), t.c*t.k, t.k) // rows (c,i), columns j
+	return Reshape(MatMul(kt, t.band), t.c, t.k*t.wp, t.wo)
+}
+
+// product is lhs @ matrix per channel, back in NHWC: [B,Ho,Wo,C].
+func (t *toeplitzConv) product(lhs, matrix *Node) *Node {
+	y := DotGeneral(lhs, []int{2}, []int{0}, matrix, []int{1}, []int{0}) // [C, B*Ho, Wo]
+	return TransposeAllDims(Reshape(y, t.c, t.b, t.ho, t.wo), 1, 2, 3, 0)
 }
 
 // toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j, shaped [k, wp*wo].

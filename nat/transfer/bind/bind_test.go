@@ -39,6 +39,21 @@ func tinyExperiment(t *testing.T, source, dir string) transfer.Experiment {
 	}
 }
 
+// freshCheckpoint saves a freshly initialised supernet of tinySpace (seed 1) and returns its path.
+func freshCheckpoint(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "source.ckpt")
+	n, err := supernet.New(tinySpace(), 1, supernet.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func open(t *testing.T, exp transfer.Experiment) *bind.Supernet {
 	t.Helper()
 	net, err := bind.Open(exp, bind.Options{MaxTrain: 800})
@@ -57,15 +72,7 @@ func TestRealSupernetResumeEqualsUninterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a supernet")
 	}
-	src := filepath.Join(t.TempDir(), "source.ckpt")
-	n, err := supernet.New(tinySpace(), 1, supernet.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
+	src := freshCheckpoint(t)
 
 	ref := t.TempDir()
 	exp := tinyExperiment(t, src, ref)
@@ -120,15 +127,7 @@ func TestRealSupernetResumeEqualsUninterrupted(t *testing.T) {
 }
 
 func TestOpenChecksTheTarget(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "source.ckpt")
-	n, err := supernet.New(tinySpace(), 1, supernet.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
+	src := freshCheckpoint(t)
 	exp := tinyExperiment(t, src, t.TempDir())
 	exp.Target = "no-such-set"
 	if _, err := bind.Open(exp, bind.Options{}); err == nil {

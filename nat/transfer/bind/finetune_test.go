@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/natgo/nat/nat/supernet"
 	"github.com/natgo/nat/nat/transfer"
 	"github.com/natgo/nat/nat/transfer/bind"
 )
@@ -20,15 +19,7 @@ func TestRealFinetuneResumeEqualsUninterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a supernet")
 	}
-	src := filepath.Join(t.TempDir(), "source.ckpt")
-	n, err := supernet.New(tinySpace(), 1, supernet.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
+	src := freshCheckpoint(t)
 	ref, err := transfer.ChooseReference(tinySpace(), "largest")
 	if err != nil {
 		t.Fatal(err)
