@@ -82,8 +82,11 @@ func (b *BaggedTrees) mtry() int {
 }
 
 // Fit grows every tree on a bootstrap sample of (X, y).
+// MinSamples is the fewest training samples Fit accepts (whatever the number of features).
+func (b *BaggedTrees) MinSamples(features int) int { return 2 }
+
 func (b *BaggedTrees) Fit(X [][]float64, y []float64) error {
-	m, err := checkFit("bagged-trees", X, y, 2)
+	m, err := checkFit("bagged-trees", X, y, b.MinSamples(0))
 	if err != nil {
 		return err
 	}

@@ -96,6 +96,9 @@ func (e *RBFEnsemble) memberCols(j, n, m int, varying []bool) []int {
 }
 
 // Fit fits every member on (X, y).
+// MinSamples is the fewest training samples Fit accepts (whatever the number of features).
+func (e *RBFEnsemble) MinSamples(features int) int { return 3 }
+
 func (e *RBFEnsemble) Fit(X [][]float64, y []float64) error {
 	_, err := e.fit(X, y, nil)
 	return err
@@ -110,7 +113,7 @@ func (e *RBFEnsemble) fitCV(X [][]float64, y []float64, folds [][]int) ([]float6
 }
 
 func (e *RBFEnsemble) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
-	m, err := checkFit("rbf-ensemble", X, y, 3)
+	m, err := checkFit("rbf-ensemble", X, y, e.MinSamples(0))
 	if err != nil {
 		return nil, err
 	}

@@ -124,8 +124,11 @@ func (k *Kriging) regressors(x, dst []float64) {
 }
 
 // Fit fits the trend, sigma^2 and (unless fixed) theta on (X, y).
+// MinSamples is the fewest training samples Fit accepts (whatever the number of features).
+func (k *Kriging) MinSamples(features int) int { return 2 }
+
 func (k *Kriging) Fit(X [][]float64, y []float64) error {
-	m, err := checkFit(k.Name(), X, y, 2)
+	m, err := checkFit(k.Name(), X, y, k.MinSamples(0))
 	if err != nil {
 		return err
 	}

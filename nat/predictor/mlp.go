@@ -93,8 +93,11 @@ func (p *MLP) Describe() string {
 }
 
 // Fit trains the network from a fresh initialisation.
+// MinSamples is the fewest training samples Fit accepts (whatever the number of features).
+func (p *MLP) MinSamples(features int) int { return 2 }
+
 func (p *MLP) Fit(X [][]float64, y []float64) error {
-	m, err := checkFit("mlp", X, y, 2)
+	m, err := checkFit("mlp", X, y, p.MinSamples(0))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package predictor
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -413,6 +414,32 @@ func TestEmptyBatch(t *testing.T) {
 		p, err := m.Predict(nil)
 		if err != nil || len(p) != 0 {
 			t.Errorf("%s: Predict(nil) = %v, %v", name, p, err)
+		}
+	}
+}
+
+func TestMinSamplesIsWhatFitNeeds(t *testing.T) {
+	if n, err := MinSamples("as", 22); err != nil || n != 23 {
+		t.Errorf("MinSamples(as, 22) = %d, %v; want 23 (more samples than NAT's 22 genes)", n, err)
+	}
+	if _, err := MinSamples("svm", 3); err == nil {
+		t.Error("MinSamples of an unknown model succeeded")
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	const features = 3
+	for _, name := range ModelNames() {
+		min, err := MinSamples(name, features)
+		if err != nil {
+			t.Fatal(err)
+		}
+		X, y := make([][]float64, min-1), make([]float64, min-1)
+		for i := range X {
+			X[i] = []float64{rng.Float64(), rng.Float64(), rng.Float64()}
+			y[i] = rng.Float64()
+		}
+		m, _ := New(name, 1)
+		if err := m.Fit(X, y); err == nil {
+			t.Errorf("%s fitted on %d samples, one fewer than MinSamples", name, min-1)
 		}
 	}
 }

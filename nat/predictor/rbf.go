@@ -56,13 +56,16 @@ func (r *RBF) Describe() string {
 
 // Fit interpolates (X, y). With fewer samples than features the linear tail keeps only as
 // many (independent) features as the samples determine.
+// MinSamples is the fewest training samples Fit accepts (whatever the number of features).
+func (r *RBF) MinSamples(features int) int { return 3 }
+
 func (r *RBF) Fit(X [][]float64, y []float64) error {
 	_, err := r.fit(X, y, nil)
 	return err
 }
 
 func (r *RBF) fit(X [][]float64, y []float64, folds [][]int) ([]float64, error) {
-	m, err := checkFit("rbf", X, y, 3)
+	m, err := checkFit("rbf", X, y, r.MinSamples(0))
 	if err != nil {
 		return nil, err
 	}

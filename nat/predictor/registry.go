@@ -32,6 +32,16 @@ func New(name string, seed uint64) (Predictor, error) {
 	return nil, fmt.Errorf("predictor: unknown model %q (known: %v)", name, ModelNames())
 }
 
+// MinSamples is the fewest training samples the named model, with default options, fits on with
+// the given number of features: what a caller must measure before the first fit.
+func MinSamples(name string, features int) (int, error) {
+	m, err := New(name, 0)
+	if err != nil {
+		return 0, err
+	}
+	return m.(interface{ MinSamples(int) int }).MinSamples(features), nil
+}
+
 // SpecOf returns a Spec building the named model with default options.
 func SpecOf(name string) (Spec, error) {
 	if _, err := New(name, 0); err != nil {

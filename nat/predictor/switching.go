@@ -165,13 +165,17 @@ func repeatFolds(n, k int, seed uint64, r int) [][]int {
 }
 
 // Fit cross-validates every candidate, chooses and refits the winner.
+// MinSamples is the fewest training samples Fit accepts with the given number of features: two
+// per fold, and more samples than features (the RBF models' linear tail is in every feature).
+func (s *Switching) MinSamples(features int) int { return max(2*s.opts.Folds, features+1) }
+
 func (s *Switching) Fit(X [][]float64, y []float64) error {
 	m, err := checkFit("adaptive-switching", X, y, 2*s.opts.Folds)
 	if err != nil {
 		return err
 	}
 	n := len(X)
-	if n <= m {
+	if n < s.MinSamples(m) {
 		return fmt.Errorf("adaptive-switching: fit: %d samples for %d features: needs more samples than features", n, m)
 	}
 	s.chosen, s.winner = nil, -1

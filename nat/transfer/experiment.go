@@ -28,6 +28,7 @@ import (
 	"reflect"
 	"sort"
 
+	"github.com/natgo/nat/nat/predictor"
 	"github.com/natgo/nat/nat/space"
 )
 
@@ -270,10 +271,9 @@ func (e *Experiment) Validate() error {
 	if e.InitialSize < 3 {
 		return bad("InitialSize %d: need at least 3 (smallest, largest and one random subnet)", e.InitialSize)
 	}
-	if g := e.Space.NumGenes(); e.Predictor == "as" && e.InitialSize <= g {
-		// Adaptive switching's models interpolate with a linear tail in every gene; failing here
-		// beats failing after the initial archive has been measured.
-		return bad("InitialSize %d: predictor \"as\" (adaptive switching) needs more initial subnets than the space's %d genes", e.InitialSize, g)
+	// The first fit sees the initial archive: failing here beats failing after it was measured.
+	if need, err := predictor.MinSamples(e.Predictor, e.Space.NumGenes()); err == nil && e.InitialSize < need {
+		return bad("InitialSize %d: predictor %q needs at least %d initial subnets on the space's %d genes", e.InitialSize, e.Predictor, need, e.Space.NumGenes())
 	}
 	if sz := e.Space.Size(); float64(e.InitialSize) > sz/2 {
 		return bad("InitialSize %d is more than half of the space's %v subnets", e.InitialSize, sz)

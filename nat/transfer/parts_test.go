@@ -121,6 +121,7 @@ func TestExperimentValidationNamesTheField(t *testing.T) {
 		{"reevaluate", func(e *transfer.Experiment) { e.Reevaluate = "some" }, "Reevaluate"},
 		{"fraction", func(e *transfer.Experiment) { e.BestFraction = 1.5 }, "BestFraction"},
 		{"initial", func(e *transfer.Experiment) { e.InitialSize = 2 }, "InitialSize"},
+		{"initial below the predictor's minimum", func(e *transfer.Experiment) { e.InitialSize = 22 }, "at least 23"},
 		{"population", func(e *transfer.Experiment) { e.Search.Population = 2 }, "population"},
 	}
 	ok := base.WithDefaults()
