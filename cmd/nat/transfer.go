@@ -47,6 +47,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	pop := fs.Int("population", d.Search.Population, "NSGA-III population")
 	gens := fs.Int("generations", d.Search.Generations, "NSGA-III generations per iteration")
 	adaptSteps := fs.Int("adapt-steps", 100, "supernet training steps per iteration (-1: no adaptation)")
+	warmup := fs.Int("warmup-steps", 0, "before measuring the initial archive, train the supernet on the target for this many steps of uniformly sampled subnets (0: none, NAT's rule)")
 	batch := fs.Int("batch-size", 64, "adaptation batch size")
 	lr := fs.Float64("lr", d.LearningRate, "peak adaptation learning rate (cosine over all iterations)")
 	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
@@ -61,6 +62,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	finetune := fs.String("finetune", "", "instead of NAT, the baseline: fine-tune one fixed subnet (largest, median or a genome) for --budget")
 	budget := fs.Duration("budget", 0, "with --finetune: training wall time, e.g. 14m (default: the wall time of the --compare-to run; a resumed run keeps its own)")
 	finetuneSteps := fs.Int("finetune-steps", 0, "with --finetune: train exactly this many steps instead of timing a --budget")
+	testImages := fs.Int("test-images", 0, "with --finetune and --compare-to: also measure both compared subnets on this many images of the target's test split (0: all of it, -1: skip)")
 	finetuneChunks := fs.Int("finetune-chunks", 10, "with --finetune: train in this many chunks, each ending with a checkpoint and a top-1 measurement (the learning curve)")
 	asJSON := fs.Bool("json", false, "print the final front as JSON")
 	quiet := fs.Bool("quiet", false, "no progress output")
@@ -99,7 +101,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		Space: sp, SourceSupernet: *source, Target: *target, OutDir: *out, Seed: *seed,
 		Iterations: *iterations, InitialSize: *initial, Candidates: *candidates, Predictor: *pred,
 		Search:     transfer.SearchSettings{Population: *pop, Generations: *gens},
-		AdaptSteps: *adaptSteps, AdaptBatchSize: *batch, LearningRate: *lr, Sampling: *sampling,
+		AdaptSteps: *adaptSteps, WarmupSteps: *warmup, AdaptBatchSize: *batch, LearningRate: *lr, Sampling: *sampling,
 		BestFraction: *best, Reevaluate: *reeval, ValidationSize: *valSize, CalibrationSize: *calibSize,
 	}
 	if exp.Objectives, err = parseObjectives(sp, *objectives); err != nil {
@@ -117,6 +119,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		if ft, err = prepareFinetune(exp, *finetune, *budget, *finetuneSteps, *finetuneChunks, *compareTo); err != nil {
 			return err
 		}
+		ft.testImages = *testImages
 	}
 	net, err := bind.Open(exp, bind.Options{DataDir: *dataDir, MaxTrain: *maxTrain})
 	if err != nil {

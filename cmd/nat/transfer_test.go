@@ -13,6 +13,7 @@ import (
 	"github.com/natgo/nat/nat/space"
 	"github.com/natgo/nat/nat/supernet"
 	"github.com/natgo/nat/nat/transfer"
+	"github.com/natgo/nat/nat/transfer/bind"
 	"github.com/natgo/nat/nat/transfer/transfertest"
 )
 
@@ -106,16 +107,27 @@ func TestFinetuneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The synthetic run's last checkpoint is not a real supernet's: put the source's in its place
+	// so that the test-split comparison can load NAT's weights.
+	srcBytes, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(transfer.CheckpointPath(natDir, 1), srcBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	out := filepath.Join(t.TempDir(), "ft")
 	args := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", out, "--finetune", "median",
-		"--compare-to", natDir, "--val-size", "100", "--calib-size", "100", "--max-train", "600", "--batch-size", "16", "--quiet"}
+		"--compare-to", natDir, "--val-size", "100", "--calib-size", "100", "--max-train", "600", "--batch-size", "16", "--quiet",
+		"--test-images", "120"}
 	text, err := runVerb(t, args...)
 	if err != nil {
 		t.Fatal(err, text)
 	}
 	t.Logf("%s", text)
 	for _, want := range []string{"fine-tuned reference subnet (median)", "learning curve", "comparison with the NAT run " + natDir,
-		"best NAT front subnet with MAdds <=", "winner: "} {
+		"best NAT front subnet with MAdds <=", "winner: ", "on 120 images of the test split", "winner on the test split: "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -144,6 +156,12 @@ func TestFinetuneCommand(t *testing.T) {
 		Comparison struct {
 			NAT    *archive.Row `json:"nat"`
 			Winner string       `json:"winner"`
+			Test   *struct {
+				Images  int     `json:"images"`
+				RefTop1 float64 `json:"reference_top1"`
+				NATTop1 float64 `json:"nat_top1"`
+				Margin  float64 `json:"margin"`
+			} `json:"test"`
 		} `json:"comparison"`
 	}
 	if err := json.Unmarshal([]byte(text), &rep); err != nil {
@@ -151,6 +169,27 @@ func TestFinetuneCommand(t *testing.T) {
 	}
 	if rep.Result.Top1 != res.Top1 || rep.Result.Steps != res.Steps || rep.Comparison.Winner == "" || rep.Comparison.NAT == nil || rep.Comparison.NAT.MAdds > res.MAdds {
 		t.Errorf("read back: %+v", rep)
+	}
+	// The test split judged NAT's subnet with NAT's weights (here: the source's): measure it
+	// independently.
+	if tc := rep.Comparison.Test; tc == nil || tc.Images != 120 || tc.Margin != tc.NATTop1-tc.RefTop1 {
+		t.Errorf("test-split comparison: %+v", tc)
+	} else {
+		natExp.ValidationSize, natExp.CalibrationSize = 100, 100
+		net, err := bind.Open(natExp, bind.Options{MaxTrain: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer net.Close()
+		g, _ := sp.Parse(rep.Comparison.NAT.Genome)
+		a, _ := sp.Decode(g)
+		m, err := net.EvaluateTest(context.Background(), a, 120)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if 100*m.Top1 != tc.NATTop1 {
+			t.Errorf("NAT's subnet on the test split: command says %v %%, measured independently %v %%", tc.NATTop1, 100*m.Top1)
+		}
 	}
 	// Bad values and combinations, each named.
 	base := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", filepath.Join(t.TempDir(), "x"), "--val-size", "100", "--calib-size", "100"}

@@ -16,7 +16,7 @@ import (
 // evaluations on the same supernet): n distinct subnets drawn uniformly (space.Sample) and
 // measured once with the supernet as it is, with no predictor and no adaptation. They are written
 // as iteration 0 of exp.OutDir with reason "random" (exp.Iterations and the search settings are
-// ignored; exp.Seed draws the subnets).
+// ignored, and so is exp.WarmupSteps: the baseline never trains; exp.Seed draws the subnets).
 //
 // norm, when given, is the iteration-0 statistics of the NAT run to compare with: its Ideal and
 // Nadir normalise this run's hypervolume so that the two numbers are comparable. Without it the
@@ -28,7 +28,7 @@ func RandomSearch(ctx context.Context, exp Experiment, net Supernet, n int, norm
 		return nil, errors.New("transfer: RandomSearch needs a Supernet")
 	}
 	exp = exp.WithDefaults()
-	exp.Iterations = 0
+	exp.Iterations, exp.WarmupSteps = 0, 0
 	if err := exp.Validate(); err != nil {
 		return nil, err
 	}

@@ -128,6 +128,15 @@ type Experiment struct {
 	AdaptSteps     int     `json:"adapt_steps"`
 	AdaptBatchSize int     `json:"adapt_batch_size"`
 	LearningRate   float64 `json:"learning_rate"`
+	// WarmupSteps trains the supernet on the target for this many steps before the initial
+	// archive is measured, each step's subnet drawn uniformly from the space (there is no archive
+	// to sample from yet), as the first part of the one learning-rate schedule (default 0: NAT's
+	// rule, the initial archive is measured with the source weights). A source supernet whose
+	// classifier has never seen the target measures every subnet near chance; an archive measured
+	// so says nothing about which subnets suit the target, and with a cheap re-evaluation policy
+	// its stale values steer the search for the whole run. A few warm-up steps make the initial
+	// archive informative. The steps and their time count in iteration 0.
+	WarmupSteps int `json:"warmup_steps,omitempty"`
 	// Sampling is SampleArchive (default) or SampleUniform; BestFraction is the fraction of the
 	// archive, best first, whose per-gene distribution SampleArchive draws from (default 0.5).
 	// "Best" orders the archive by non-dominated rank on the measured objectives, then top-1.
@@ -284,7 +293,10 @@ func (e *Experiment) Validate() error {
 	if e.Iterations < 0 {
 		return bad("Iterations must be >= 0, got %d", e.Iterations)
 	}
-	if e.AdaptSteps > 0 && (e.AdaptBatchSize < 1 || !(e.LearningRate > 0)) {
+	if e.WarmupSteps < 0 {
+		return bad("WarmupSteps must be >= 0, got %d", e.WarmupSteps)
+	}
+	if (e.AdaptSteps > 0 || e.WarmupSteps > 0) && (e.AdaptBatchSize < 1 || !(e.LearningRate > 0)) {
 		return bad("AdaptBatchSize %d and LearningRate %v must be positive", e.AdaptBatchSize, e.LearningRate)
 	}
 	if e.Sampling != SampleArchive && e.Sampling != SampleUniform {
@@ -310,6 +322,17 @@ func (e *Experiment) objectiveNames() []string {
 		out[i] = o.Name
 	}
 	return out
+}
+
+// scheduleSteps is the length of the adaptation's one learning-rate schedule: the warm-up steps
+// and every iteration's adaptation steps.
+func (e *Experiment) scheduleSteps() int {
+	return e.WarmupSteps + e.Iterations*max(e.AdaptSteps, 0)
+}
+
+// adaptFirstStep is the position in that schedule of iteration t's first adaptation step (t >= 1).
+func (e *Experiment) adaptFirstStep(t int) int {
+	return e.WarmupSteps + (t-1)*max(e.AdaptSteps, 0)
 }
 
 // top1Index is the position of the top-1 objective.

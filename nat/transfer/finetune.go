@@ -285,7 +285,7 @@ func Finetune(ctx context.Context, exp Experiment, net Supernet, spec FinetuneSp
 		return nil, errors.New("transfer: Finetune needs a Supernet")
 	}
 	exp = exp.WithDefaults()
-	exp.Iterations = 0
+	exp.Iterations, exp.WarmupSteps = 0, 0 // the baseline trains only its reference subnet
 	if err := exp.Validate(); err != nil {
 		return nil, err
 	}

@@ -485,13 +485,43 @@ func (r *runner) initial(ctx context.Context) error {
 		r.index[e.key] = len(r.entries)
 		r.entries = append(r.entries, e)
 	}
+	secs := map[string]float64{}
+	if r.exp.WarmupSteps > 0 && !r.noCheckpoints {
+		ts := time.Now()
+		if err := r.warmup(ctx); err != nil {
+			return err
+		}
+		secs["adapt"] = time.Since(ts).Seconds()
+	}
+	ts := time.Now()
 	r.opt.Logf("iteration 0: measuring the initial archive of %d subnets (smallest, largest, %d uniform)", len(r.entries), len(r.entries)-2)
 	if err := r.measure(ctx, 0, PhaseInitial, r.entries); err != nil {
 		return err
 	}
-	secs := map[string]float64{"evaluate": time.Since(t0).Seconds()}
+	secs["evaluate"] = time.Since(ts).Seconds()
 	r.normalisation()
 	return r.finish(0, "", nil, secs, t0)
+}
+
+// warmup trains the supernet on the target before the initial archive is measured
+// (Experiment.WarmupSteps), sampling subnets uniformly: the first steps of the run's one
+// learning-rate schedule. Random search (noCheckpoints) never adapts and skips it.
+func (r *runner) warmup(ctx context.Context) error {
+	steps := r.exp.WarmupSteps
+	r.opt.Logf("iteration 0: warming the supernet up on the target for %d steps of %d images (uniformly sampled subnets)", steps, r.exp.AdaptBatchSize)
+	r.progress(Progress{Iteration: 0, Phase: PhaseAdapt, Total: steps})
+	req := AdaptRequest{
+		Iteration: 0, Steps: steps, BatchSize: r.exp.AdaptBatchSize, PeakLR: r.exp.LearningRate,
+		FirstStep: 0, TotalSteps: r.exp.scheduleSteps(), Sampler: uniformSampler{r.sp},
+		Seed: seedFor(r.exp.Seed, 0, seedAdapt),
+		Progress: func(done int) {
+			r.progress(Progress{Iteration: 0, Phase: PhaseAdapt, Done: done, Total: steps})
+		},
+	}
+	if err := r.net.Adapt(ctx, req); err != nil {
+		return fmt.Errorf("transfer: iteration 0: warming up the supernet: %w", err)
+	}
+	return nil
 }
 
 // hvMargin places the reference point 1% beyond the worst value of the normalised range.
@@ -813,7 +843,7 @@ func (r *runner) iteration(ctx context.Context, t int) error {
 		r.progress(Progress{Iteration: t, Phase: PhaseAdapt, Total: steps})
 		req := AdaptRequest{
 			Iteration: t, Steps: steps, BatchSize: r.exp.AdaptBatchSize, PeakLR: r.exp.LearningRate,
-			FirstStep: (t - 1) * steps, TotalSteps: r.exp.Iterations * steps, Sampler: sampler,
+			FirstStep: r.exp.adaptFirstStep(t), TotalSteps: r.exp.scheduleSteps(), Sampler: sampler,
 			Seed: seedFor(r.exp.Seed, t, seedAdapt),
 			Progress: func(done int) {
 				r.progress(Progress{Iteration: t, Phase: PhaseAdapt, Done: done, Total: steps})

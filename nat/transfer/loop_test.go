@@ -456,3 +456,81 @@ func TestConstraintsHoldForCandidates(t *testing.T) {
 		t.Error("no candidates")
 	}
 }
+
+// recordingNet records the adaptation requests and the order of adaptation and measurement.
+type recordingNet struct {
+	*transfertest.Supernet
+	reqs   []transfer.AdaptRequest
+	events []string
+}
+
+func (n *recordingNet) Adapt(ctx context.Context, req transfer.AdaptRequest) error {
+	n.reqs = append(n.reqs, req)
+	n.events = append(n.events, fmt.Sprintf("adapt@%d", req.Iteration))
+	return n.Supernet.Adapt(ctx, req)
+}
+
+func (n *recordingNet) Evaluate(ctx context.Context, archs []space.Arch) ([]float64, error) {
+	if k := len(n.events); k == 0 || n.events[k-1] != "evaluate" {
+		n.events = append(n.events, "evaluate")
+	}
+	return n.Supernet.Evaluate(ctx, archs)
+}
+
+func TestWarmupTrainsBeforeTheInitialArchiveOnOneSchedule(t *testing.T) {
+	dir := t.TempDir()
+	exp := smallExperiment(t, dir)
+	exp.Iterations, exp.WarmupSteps = 2, 25
+	net := &recordingNet{Supernet: newNet(t, exp.Space)}
+	if _, err := transfer.Run(context.Background(), exp, net, transfer.Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"adapt@0", "evaluate", "adapt@1", "evaluate", "adapt@2", "evaluate"}
+	if !reflect.DeepEqual(net.events, want) {
+		t.Fatalf("events %v, want %v", net.events, want)
+	}
+	total := 25 + 2*30
+	for i, first := range []int{0, 25, 55} {
+		r := net.reqs[i]
+		if r.FirstStep != first || r.TotalSteps != total {
+			t.Errorf("request %d: steps %d..%d of %d, want from %d of %d", i, r.FirstStep, r.FirstStep+r.Steps, r.TotalSteps, first, total)
+		}
+	}
+	if net.Steps != total {
+		t.Errorf("trained %d steps, want %d", net.Steps, total)
+	}
+	its := readRun(t, dir)
+	if its[0].Stats.Seconds["adapt"] <= 0 {
+		t.Errorf("iteration 0 records no adaptation time: %v", its[0].Stats.Seconds)
+	}
+	// The warm-up is part of iteration 0: a rerun resumes after it and ends with the same archive.
+	again := t.TempDir()
+	exp2 := exp
+	exp2.OutDir = again
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := transfer.Run(ctx, exp2, newNet(t, exp.Space), transfer.Options{NoPlots: true, Progress: func(p transfer.Progress) {
+		if p.Iteration == 0 && p.Phase == transfer.PhaseDone {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run cancelled after iteration 0: %v", err)
+	}
+	res, err := transfer.Run(context.Background(), exp2, newNet(t, exp.Space), transfer.Options{NoPlots: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ResumedFrom != 0 {
+		t.Errorf("resumed from %d, want 0", res.ResumedFrom)
+	}
+	sameArchives(t, dir, again)
+}
+
+func TestWarmupIsValidated(t *testing.T) {
+	exp := smallExperiment(t, t.TempDir())
+	exp.WarmupSteps = -1
+	if _, err := transfer.Run(context.Background(), exp, newNet(t, exp.Space), transfer.Options{NoPlots: true}); err == nil || !strings.Contains(err.Error(), "WarmupSteps") {
+		t.Fatalf("negative warm-up: err %v, want one naming WarmupSteps", err)
+	}
+}

@@ -39,6 +39,7 @@ type Options struct {
 type Supernet struct {
 	net        *supernet.Supernet
 	train, val *data.Dataset
+	test       *data.Dataset // the target's own test split (never used by the loop)
 	exp        transfer.Experiment
 	opt        Options
 	source     string
@@ -71,7 +72,7 @@ func Open(exp transfer.Experiment, opt Options) (*Supernet, error) {
 		net.Close()
 		return nil, fmt.Errorf("bind: the experiment's space %s differs from the supernet's (%s) in %s", exp.Space.Name, net.Space.Name, exp.SourceSupernet)
 	}
-	train, _, err := data.Load(exp.Target, data.LoadOptions{DataDir: opt.DataDir, MaxTrain: opt.MaxTrain})
+	train, test, err := data.Load(exp.Target, data.LoadOptions{DataDir: opt.DataDir, MaxTrain: opt.MaxTrain})
 	if err != nil {
 		net.Close()
 		return nil, fmt.Errorf("bind: target %q: %w", exp.Target, err)
@@ -91,7 +92,7 @@ func Open(exp transfer.Experiment, opt Options) (*Supernet, error) {
 		net.Close()
 		return nil, fmt.Errorf("bind: %w", err)
 	}
-	return &Supernet{net: net, train: tr, val: val, exp: exp, opt: opt, source: exp.SourceSupernet, sourceHash: hash}, nil
+	return &Supernet{net: net, train: tr, val: val, test: test, exp: exp, opt: opt, source: exp.SourceSupernet, sourceHash: hash}, nil
 }
 
 // Space is the supernet's search space.
@@ -120,6 +121,22 @@ func (s *Supernet) Evaluate(ctx context.Context, archs []space.Arch) ([]float64,
 		out[i] = 100 * m.Top1
 	}
 	return out, nil
+}
+
+// EvaluateTest measures arch on the first maxImages images of the target's test split (0: all),
+// after the same batch-norm recalibration as Evaluate. The loop never sees the test split; this
+// is for reporting subnets chosen on the validation split without the bias of that choice.
+func (s *Supernet) EvaluateTest(ctx context.Context, arch space.Arch, maxImages int) (supernet.Metrics, error) {
+	if s.test == nil || s.test.N == 0 {
+		return supernet.Metrics{}, fmt.Errorf("bind: target %q has no test split", s.exp.Target)
+	}
+	opt := s.evalOptions()
+	opt.MaxImages = maxImages
+	m, err := s.net.Evaluate(ctx, arch, s.train, s.test, opt)
+	if err != nil {
+		return m, fmt.Errorf("bind: measuring %s on the test split of %q: %w", arch, s.exp.Target, err)
+	}
+	return m, nil
 }
 
 // Adapt implements transfer.Supernet. The loop asks for one warm-up-plus-cosine schedule over all
