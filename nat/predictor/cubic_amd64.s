@@ -46,3 +46,66 @@ done:
 	VMOVUPD Y0, (DI)
 	VZEROUPPER
 	RET
+
+// func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8]float64)
+//
+// For i = 0, 8, 16, ... < n: d = rows[0][i:i+8] + rows[1][i:i+8] + ... (in order);
+// acc += (lam[i:i+8] * d) * sqrt(d), with sqrt(d) = d * y refined from y = VRSQRT14PD(d)
+// (relative error < 2^-14) by two coupled Newton steps (Goldschmidt's: s = d y, h = y/2,
+// r = 1/2 - s h, s += s r, h += h r), each squaring the relative error: 2^-28, then below
+// double rounding. y is clamped below 2^1000 so that d = 0 (y = +Inf) gives s = 0, not NaN.
+// lanes = acc at the end.
+TEXT ·cubicLanesAVX512(SB), NOSPLIT, $0-40
+	MOVQ lam+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ nrows+24(FP), BX
+	MOVQ lanes+32(FP), DI
+	VMOVUPD (DI), Z0
+	MOVQ $0x3FE0000000000000, R13 // 0.5
+	VPBROADCASTQ R13, Z6
+	MOVQ $0x7E70000000000000, R13 // 2^1000
+	VPBROADCASTQ R13, Z7
+	SHLQ $3, CX          // n in bytes
+	XORQ AX, AX          // byte offset of i
+	MOVQ 0(DX), R8       // rows[0]'s data
+	LEAQ 24(DX), R11     // &rows[1]
+	DECQ BX              // rows after the first
+
+loop512:
+	CMPQ AX, CX
+	JGE  done512
+	VMOVUPD (R8)(AX*1), Z1
+	MOVQ BX, R9
+	MOVQ R11, R10
+
+rows512:
+	TESTQ R9, R9
+	JZ    rowsdone512
+	MOVQ  0(R10), R12
+	VADDPD (R12)(AX*1), Z1, Z1
+	ADDQ  $24, R10
+	DECQ  R9
+	JMP   rows512
+
+rowsdone512:
+	VRSQRT14PD  Z1, Z2
+	VMINPD      Z7, Z2, Z2      // y
+	VMULPD      Z1, Z2, Z3      // s = d y
+	VMULPD      Z6, Z2, Z4      // h = y / 2
+	VMOVAPD     Z6, Z5
+	VFNMADD231PD Z4, Z3, Z5     // r = 1/2 - s h
+	VFMADD231PD Z5, Z3, Z3      // s += s r
+	VFMADD231PD Z5, Z4, Z4      // h += h r
+	VMOVAPD     Z6, Z5
+	VFNMADD231PD Z4, Z3, Z5     // r = 1/2 - s h
+	VFMADD231PD Z5, Z3, Z3      // s += s r
+	VMULPD      (SI)(AX*1), Z1, Z1
+	VFMADD231PD Z3, Z1, Z0      // acc += (lam d) s
+	ADDQ        $64, AX
+	JMP         loop512
+
+done512:
+	VMOVUPD Z0, (DI)
+	VZEROUPPER
+	RET

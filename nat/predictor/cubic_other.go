@@ -2,8 +2,15 @@
 
 package predictor
 
-const useAVX2 = false
+const (
+	useAVX2   = false
+	useAVX512 = false
+)
 
 func cubicLanesAVX2(lam *float64, n int, rows *[]float64, nrows int, lanes *[4]float64) {
 	panic("predictor: cubicLanesAVX2 needs amd64")
+}
+
+func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8]float64) {
+	panic("predictor: cubicLanesAVX512 needs amd64")
 }
