@@ -96,7 +96,11 @@ type SearchSettings struct {
 	// AdaptSteps is the number of supernet training steps per iteration (default: the engine's,
 	// nat/transfer); Search always runs with adaptation off.
 	AdaptSteps int
-	Seed       uint64
+	// WarmupSteps trains the supernet on the target before the initial archive is measured
+	// (uniformly sampled subnets; default 0, NAT's rule). See nat/transfer's
+	// Experiment.WarmupSteps for when it helps.
+	WarmupSteps int
+	Seed        uint64
 }
 
 // Defaults returns the settings with zero fields set to the engine's defaults (nat/transfer's

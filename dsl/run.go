@@ -142,7 +142,7 @@ func (env Env) run(e Experiment, net transfer.Supernet, frozen bool) (*Result, e
 		return nil, err
 	}
 	if frozen {
-		te.AdaptSteps = -1
+		te.AdaptSteps, te.WarmupSteps = -1, 0
 	}
 	id := "nat-transfer-" + te.Name
 	first, firstPlot := true, true
@@ -223,6 +223,7 @@ func (e Experiment) engineFields() transfer.Experiment {
 		Candidates:      s.Candidates,
 		Iterations:      s.Iterations,
 		AdaptSteps:      s.AdaptSteps,
+		WarmupSteps:     s.WarmupSteps,
 		Seed:            s.Seed,
 		OutDir:          e.Dir,
 	}
