@@ -24,3 +24,9 @@ func cubicLanesAVX2(lam *float64, n int, rows *[]float64, nrows int, lanes *[4]f
 //
 //go:noescape
 func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8]float64)
+
+// dot4AVX512 is dot4Go for n a positive multiple of 8, with the same bits. Implemented in
+// cubic_amd64.s.
+//
+//go:noescape
+func dot4AVX512(v *float64, rows *float64, stride int, n int, out *[4]float64)

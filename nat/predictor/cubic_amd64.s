@@ -109,3 +109,70 @@ done512:
 	VMOVUPD Z0, (DI)
 	VZEROUPPER
 	RET
+
+// func dot4AVX512(v *float64, rows *float64, stride int, n int, out *[4]float64)
+//
+// out[r] = sum over k < n of rows[r*stride + k] * v[k], r < 4, n a positive multiple of 8:
+// each row accumulates in eight lanes with fused multiply-adds (term k into lane k mod 8),
+// lanes combined as ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)), exactly as dot4Go does.
+TEXT ·dot4AVX512(SB), NOSPLIT, $0-40
+	MOVQ v+0(FP), SI
+	MOVQ rows+8(FP), R8
+	MOVQ stride+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DI
+	SHLQ $3, DX
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	SHLQ $3, CX
+	XORQ AX, AX
+
+dotloop:
+	VMOVUPD     (SI)(AX*1), Z4
+	VFMADD231PD (R8)(AX*1), Z4, Z0
+	VFMADD231PD (R9)(AX*1), Z4, Z1
+	VFMADD231PD (R10)(AX*1), Z4, Z2
+	VFMADD231PD (R11)(AX*1), Z4, Z3
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         dotloop
+
+	VEXTRACTF64X4 $1, Z0, Y5
+	VADDPD        Y5, Y0, Y0
+	VEXTRACTF128  $1, Y0, X5
+	VADDPD        X5, X0, X0
+	VPERMILPD     $1, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, 0(DI)
+
+	VEXTRACTF64X4 $1, Z1, Y5
+	VADDPD        Y5, Y1, Y1
+	VEXTRACTF128  $1, Y1, X5
+	VADDPD        X5, X1, X1
+	VPERMILPD     $1, X1, X5
+	VADDSD        X5, X1, X1
+	VMOVSD        X1, 8(DI)
+
+	VEXTRACTF64X4 $1, Z2, Y5
+	VADDPD        Y5, Y2, Y2
+	VEXTRACTF128  $1, Y2, X5
+	VADDPD        X5, X2, X2
+	VPERMILPD     $1, X2, X5
+	VADDSD        X5, X2, X2
+	VMOVSD        X2, 16(DI)
+
+	VEXTRACTF64X4 $1, Z3, Y5
+	VADDPD        Y5, Y3, Y3
+	VEXTRACTF128  $1, Y3, X5
+	VADDPD        X5, X3, X3
+	VPERMILPD     $1, X3, X5
+	VADDSD        X5, X3, X3
+	VMOVSD        X3, 24(DI)
+
+	VZEROUPPER
+	RET

@@ -14,3 +14,7 @@ func cubicLanesAVX2(lam *float64, n int, rows *[]float64, nrows int, lanes *[4]f
 func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8]float64) {
 	panic("predictor: cubicLanesAVX512 needs amd64")
 }
+
+func dot4AVX512(v *float64, rows *float64, stride int, n int, out *[4]float64) {
+	panic("predictor: dot4AVX512 needs amd64")
+}

@@ -145,6 +145,7 @@ type rbfWork struct {
 	pm, p0, b, v, g1                 []float64 // tail matrix (LU, then as built), B, V, -L^-1 B
 	ipiv, smallPiv, order, pos, ordC []int
 	lc, prod                         []float64 // heldOut's gathered columns of G and their Gram block
+	col                              []float64 // invertLower's scratch
 	hashes                           map[uint64][]int
 }
 
@@ -323,8 +324,12 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, -0.5, Bg, blas64.General{Rows: p, Cols: p, Stride: n, Data: a}, 1, blas64.General{Rows: q, Cols: p, Stride: p, Data: V})
 		Ks := blas64.Symmetric{Uplo: blas.Lower, N: q, Stride: n, Data: a[p*n+p:]}
 		blas64.Syr2k(blas.NoTrans, -1, blas64.General{Rows: q, Cols: p, Stride: p, Data: V}, Bg, 1, Ks)
-		var ok bool
-		if K, ok = lapack64.Potrf(Ks); !ok {
+		K = blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: Ks.Data}
+		if useAVX512 {
+			if !cholesky(Ks.Data, q, n) {
+				return nil, errSingular
+			}
+		} else if _, ok := lapack64.Potrf(Ks); !ok {
 			return nil, errSingular
 		}
 		// alpha = K^-1 (y2 - B y1); lambda = Z alpha = [-B^T alpha; alpha].
@@ -364,7 +369,12 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		c.p, c.q = p, q
 		c.pos = ws.pos
 		if q > 0 {
-			if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]}) {
+			if useAVX512 {
+				ws.col = grow(ws.col, q)
+				if !invertLower(a[p*n+p:], q, n, ws.col) {
+					return nil, errSingular
+				}
+			} else if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]}) {
 				return nil, errSingular
 			}
 			ws.g1 = grow(ws.g1, q*p)
