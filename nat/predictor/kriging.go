@@ -271,8 +271,24 @@ func (k *Kriging) fitTheta(theta float64, d2, ys []float64, st *krigState) error
 			r[i*n+j] = math.Exp(-theta * d2[i*n+j])
 		}
 	}
-	U, ok := lapack64.Potrf(blas64.Symmetric{N: n, Stride: n, Data: r, Uplo: blas.Upper})
-	if !ok {
+	U := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: n, Data: r}
+	if useAVX512 {
+		// The hand-written Cholesky (dense.go) is lower: mirror R into the lower triangle,
+		// factor R = L L^T and store U = L^T in the upper one.
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				r[j*n+i] = r[i*n+j]
+			}
+		}
+		if !cholesky(r, n, n) {
+			return errNotPD
+		}
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				r[i*n+j] = r[j*n+i]
+			}
+		}
+	} else if _, ok := lapack64.Potrf(blas64.Symmetric{N: n, Stride: n, Data: r, Uplo: blas.Upper}); !ok {
 		return errNotPD
 	}
 	// Ft = U^-T F, Yt = U^-T y (R = U^T U, so U^T plays DACE's C).
