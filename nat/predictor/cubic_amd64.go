@@ -30,3 +30,9 @@ func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8
 //
 //go:noescape
 func dot4AVX512(v *float64, rows *float64, stride int, n int, out *[4]float64)
+
+// dot4x2AVX512 is dot4AVX512 for two vectors at once, with the same bits. Implemented in
+// cubic_amd64.s.
+//
+//go:noescape
+func dot4x2AVX512(v0, v1 *float64, rows *float64, stride int, n int, out *[8]float64)

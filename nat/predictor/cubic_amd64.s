@@ -176,3 +176,116 @@ dotloop:
 
 	VZEROUPPER
 	RET
+
+// func dot4x2AVX512(v0, v1 *float64, rows *float64, stride int, n int, out *[8]float64)
+//
+// out[r] = rows_r . v0 and out[4+r] = rows_r . v1 (r < 4, length n a positive multiple of 8),
+// each exactly as dot4AVX512 computes it: two vectors share the row loads, and eight
+// independent accumulators hide the multiply-add latency.
+TEXT ·dot4x2AVX512(SB), NOSPLIT, $0-48
+	MOVQ v0+0(FP), SI
+	MOVQ v1+8(FP), BX
+	MOVQ rows+16(FP), R8
+	MOVQ stride+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DI
+	SHLQ $3, DX
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	SHLQ $3, CX
+	XORQ AX, AX
+
+dot2loop:
+	VMOVUPD     (SI)(AX*1), Z8
+	VMOVUPD     (BX)(AX*1), Z9
+	VMOVUPD     (R8)(AX*1), Z10
+	VFMADD231PD Z10, Z8, Z0
+	VFMADD231PD Z10, Z9, Z4
+	VMOVUPD     (R9)(AX*1), Z11
+	VFMADD231PD Z11, Z8, Z1
+	VFMADD231PD Z11, Z9, Z5
+	VMOVUPD     (R10)(AX*1), Z10
+	VFMADD231PD Z10, Z8, Z2
+	VFMADD231PD Z10, Z9, Z6
+	VMOVUPD     (R11)(AX*1), Z11
+	VFMADD231PD Z11, Z8, Z3
+	VFMADD231PD Z11, Z9, Z7
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         dot2loop
+
+	VEXTRACTF64X4 $1, Z0, Y12
+	VADDPD        Y12, Y0, Y0
+	VEXTRACTF128  $1, Y0, X12
+	VADDPD        X12, X0, X0
+	VPERMILPD     $1, X0, X12
+	VADDSD        X12, X0, X0
+	VMOVSD        X0, 0(DI)
+
+	VEXTRACTF64X4 $1, Z1, Y12
+	VADDPD        Y12, Y1, Y1
+	VEXTRACTF128  $1, Y1, X12
+	VADDPD        X12, X1, X1
+	VPERMILPD     $1, X1, X12
+	VADDSD        X12, X1, X1
+	VMOVSD        X1, 8(DI)
+
+	VEXTRACTF64X4 $1, Z2, Y12
+	VADDPD        Y12, Y2, Y2
+	VEXTRACTF128  $1, Y2, X12
+	VADDPD        X12, X2, X2
+	VPERMILPD     $1, X2, X12
+	VADDSD        X12, X2, X2
+	VMOVSD        X2, 16(DI)
+
+	VEXTRACTF64X4 $1, Z3, Y12
+	VADDPD        Y12, Y3, Y3
+	VEXTRACTF128  $1, Y3, X12
+	VADDPD        X12, X3, X3
+	VPERMILPD     $1, X3, X12
+	VADDSD        X12, X3, X3
+	VMOVSD        X3, 24(DI)
+
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPD        Y12, Y4, Y4
+	VEXTRACTF128  $1, Y4, X12
+	VADDPD        X12, X4, X4
+	VPERMILPD     $1, X4, X12
+	VADDSD        X12, X4, X4
+	VMOVSD        X4, 32(DI)
+
+	VEXTRACTF64X4 $1, Z5, Y12
+	VADDPD        Y12, Y5, Y5
+	VEXTRACTF128  $1, Y5, X12
+	VADDPD        X12, X5, X5
+	VPERMILPD     $1, X5, X12
+	VADDSD        X12, X5, X5
+	VMOVSD        X5, 40(DI)
+
+	VEXTRACTF64X4 $1, Z6, Y12
+	VADDPD        Y12, Y6, Y6
+	VEXTRACTF128  $1, Y6, X12
+	VADDPD        X12, X6, X6
+	VPERMILPD     $1, X6, X12
+	VADDSD        X12, X6, X6
+	VMOVSD        X6, 48(DI)
+
+	VEXTRACTF64X4 $1, Z7, Y12
+	VADDPD        Y12, Y7, Y7
+	VEXTRACTF128  $1, Y7, X12
+	VADDPD        X12, X7, X7
+	VPERMILPD     $1, X7, X12
+	VADDSD        X12, X7, X7
+	VMOVSD        X7, 56(DI)
+
+	VZEROUPPER
+	RET

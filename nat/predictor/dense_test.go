@@ -107,7 +107,7 @@ func TestCholeskyAndInverseMatchLAPACK(t *testing.T) {
 			}
 		}
 		lcopy := append([]float64(nil), a...)
-		if !invertLower(a, q, stride, make([]float64, q)) {
+		if !invertLower(a, q, stride, make([]float64, 2*q)) {
 			t.Fatalf("q=%d: invertLower failed", q)
 		}
 		if !lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: stride, Data: L.Data}) {
@@ -138,5 +138,31 @@ func TestCholeskyRejectsIndefinite(t *testing.T) {
 	a := []float64{1, 2, 2, 1} // eigenvalues 3 and -1
 	if cholesky(a, 2, 2) {
 		t.Error("cholesky accepted an indefinite matrix")
+	}
+}
+
+// TestDot4x2IsTwoDot4 checks that the two-vector kernel gives dot4's bits for each vector.
+func TestDot4x2IsTwoDot4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 100, 290} {
+		stride := n + rng.IntN(5)
+		v0, v1 := make([]float64, n), make([]float64, n)
+		rows := make([]float64, 3*stride+n)
+		for i := range v0 {
+			v0[i], v1[i] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		for i := range rows {
+			rows[i] = rng.NormFloat64()
+		}
+		var both [8]float64
+		var a, b [4]float64
+		dot4x2(v0, v1, rows, stride, n, &both)
+		dot4(v0, rows, stride, n, &a)
+		dot4(v1, rows, stride, n, &b)
+		for r := 0; r < 4; r++ {
+			if math.Float64bits(both[r]) != math.Float64bits(a[r]) || math.Float64bits(both[4+r]) != math.Float64bits(b[r]) {
+				t.Errorf("n=%d row %d: dot4x2 (%v, %v), dot4 (%v, %v)", n, r, both[r], both[4+r], a[r], b[r])
+			}
+		}
 	}
 }

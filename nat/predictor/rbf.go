@@ -374,7 +374,7 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 		c.pos = ws.pos
 		if q > 0 {
 			if useAVX512 {
-				ws.col = grow(ws.col, q)
+				ws.col = grow(ws.col, 2*q)
 				if !invertLower(a[p*n+p:], q, n, ws.col) {
 					return nil, errSingular
 				}
