@@ -81,12 +81,23 @@ func dot4Go(v, rows []float64, stride, n int, out *[4]float64) {
 	}
 }
 
-// dot1 is sum_k a[k]*b[k] with fused multiply-adds, in order.
+// dot1 is sum_k a[k]*b[k] with fused multiply-adds in four lanes (term k into lane k mod 4,
+// combined as (l0+l1)+(l2+l3), then the last len(a) mod 4 terms in order): four independent
+// chains instead of one, whose multiply-add latency bounded the scalar loop.
 func dot1(a, b []float64) float64 {
-	b = b[:len(a)]
-	s := 0.0
-	for k, x := range a {
-		s = math.FMA(x, b[k], s)
+	n := len(a)
+	b = b[:n]
+	var l0, l1, l2, l3 float64
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		l0 = math.FMA(a[k], b[k], l0)
+		l1 = math.FMA(a[k+1], b[k+1], l1)
+		l2 = math.FMA(a[k+2], b[k+2], l2)
+		l3 = math.FMA(a[k+3], b[k+3], l3)
+	}
+	s := (l0 + l1) + (l2 + l3)
+	for ; k < n; k++ {
+		s = math.FMA(a[k], b[k], s)
 	}
 	return s
 }
