@@ -18,7 +18,7 @@ import "math"
 //     term than the portable loop, BenchmarkCubicSum).
 //   - kernelAVX512 (cubicLanesAVX512): eight lanes (combined as ((l0+l4)+(l1+l5))+((l2+l6)+
 //     (l3+l7)), then the n mod 8 last terms as above), and the square root from the
-//     VRSQRT14PD estimate refined by two Newton steps with fused multiply-adds instead of
+//     VRSQRT14PD estimate corrected by a short series with fused multiply-adds instead of
 //     VSQRTPD, whose throughput bounded the kernel (about 1 ns per term on this CPU for 256-
 //     and 512-bit vectors alike). Each term is then within a few units in the last place of
 //     the exact one, so the sum differs from the portable path's by rounding only:

@@ -18,7 +18,7 @@ var useAVX512 = cpu.X86.HasAVX512F
 func cubicLanesAVX2(lam *float64, n int, rows *[]float64, nrows int, lanes *[4]float64)
 
 // cubicLanesAVX512 is cubicLanesAVX2 eight lanes at a time (n a positive multiple of 8, term
-// i into lanes[i mod 8]), with the square root from VRSQRT14PD refined by two Newton steps
+// i into lanes[i mod 8]), with the square root from VRSQRT14PD corrected by a short series
 // instead of VSQRTPD: each term is within a few units in the last place of the exact one
 // (see cubicSum). Implemented in cubic_amd64.s.
 //

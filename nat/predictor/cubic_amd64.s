@@ -50,10 +50,11 @@ done:
 // func cubicLanesAVX512(lam *float64, n int, rows *[]float64, nrows int, lanes *[8]float64)
 //
 // For i = 0, 8, 16, ... < n: d = rows[0][i:i+8] + rows[1][i:i+8] + ... (in order);
-// acc += (lam[i:i+8] * d) * sqrt(d), with sqrt(d) = d * y refined from y = VRSQRT14PD(d)
-// (relative error < 2^-14) by two coupled Newton steps (Goldschmidt's: s = d y, h = y/2,
-// r = 1/2 - s h, s += s r, h += h r), each squaring the relative error: 2^-28, then below
-// double rounding. y is clamped below 2^1000 so that d = 0 (y = +Inf) gives s = 0, not NaN.
+// acc += (lam[i:i+8] * d) * sqrt(d). The square root is s0 = d y from the estimate
+// y = VRSQRT14PD(d) (relative error below 2^-14), corrected by the series of
+// 1/sqrt(1-e) = 1 + e/2 + 3e^2/8 + 5e^3/16 + O(e^4) in e = 1 - s0 y (|e| < 2^-13, one fused
+// rounding): sqrt(d) = s0 (1 + e (1/2 + e (3/8 + e 5/16))), the truncation below 0.3 units in
+// the last place. y is clamped below 2^1000 so that d = 0 (y = +Inf) gives s0 = 0, not NaN.
 // lanes = acc at the end.
 TEXT ·cubicLanesAVX512(SB), NOSPLIT, $0-40
 	MOVQ lam+0(FP), SI
@@ -62,10 +63,16 @@ TEXT ·cubicLanesAVX512(SB), NOSPLIT, $0-40
 	MOVQ nrows+24(FP), BX
 	MOVQ lanes+32(FP), DI
 	VMOVUPD (DI), Z0
-	MOVQ $0x3FE0000000000000, R13 // 0.5
+	MOVQ $0x3FE0000000000000, R13 // 1/2
 	VPBROADCASTQ R13, Z6
 	MOVQ $0x7E70000000000000, R13 // 2^1000
 	VPBROADCASTQ R13, Z7
+	MOVQ $0x3FF0000000000000, R13 // 1
+	VPBROADCASTQ R13, Z8
+	MOVQ $0x3FD8000000000000, R13 // 3/8
+	VPBROADCASTQ R13, Z9
+	MOVQ $0x3FD4000000000000, R13 // 5/16
+	VPBROADCASTQ R13, Z10
 	SHLQ $3, CX          // n in bytes
 	XORQ AX, AX          // byte offset of i
 	MOVQ 0(DX), R8       // rows[0]'s data
@@ -89,21 +96,19 @@ rows512:
 	JMP   rows512
 
 rowsdone512:
-	VRSQRT14PD  Z1, Z2
-	VMINPD      Z7, Z2, Z2      // y
-	VMULPD      Z1, Z2, Z3      // s = d y
-	VMULPD      Z6, Z2, Z4      // h = y / 2
-	VMOVAPD     Z6, Z5
-	VFNMADD231PD Z4, Z3, Z5     // r = 1/2 - s h
-	VFMADD231PD Z5, Z3, Z3      // s += s r
-	VFMADD231PD Z5, Z4, Z4      // h += h r
-	VMOVAPD     Z6, Z5
-	VFNMADD231PD Z4, Z3, Z5     // r = 1/2 - s h
-	VFMADD231PD Z5, Z3, Z3      // s += s r
-	VMULPD      (SI)(AX*1), Z1, Z1
-	VFMADD231PD Z3, Z1, Z0      // acc += (lam d) s
-	ADDQ        $64, AX
-	JMP         loop512
+	VRSQRT14PD   Z1, Z2
+	VMINPD       Z7, Z2, Z2  // y
+	VMULPD       Z1, Z2, Z3  // s0 = d y
+	VFNMADD213PD Z8, Z3, Z2  // e = 1 - s0 y
+	VMOVAPD      Z10, Z5
+	VFMADD213PD  Z9, Z2, Z5  // p = 3/8 + e 5/16
+	VFMADD213PD  Z6, Z2, Z5  // p = 1/2 + e p
+	VMULPD       Z2, Z3, Z4  // s0 e
+	VFMADD231PD  Z5, Z4, Z3  // s = s0 + (s0 e) p
+	VMULPD       (SI)(AX*1), Z1, Z1
+	VFMADD231PD  Z3, Z1, Z0  // acc += (lam d) s
+	ADDQ         $64, AX
+	JMP          loop512
 
 done512:
 	VMOVUPD Z0, (DI)
