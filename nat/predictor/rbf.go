@@ -551,41 +551,47 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		ws.small = mat
 		rhs := grow(ws.smallRHS, s)
 		ws.smallRHS = rhs
-		// (A^-1)_SS = G_S^T G_S. With the columns sorted by their first nonzero row, each
-		// chunk of rows meets only a leading set of columns.
+		// (A^-1)_SS = G_S^T G_S. The columns of G_S, sorted by their first nonzero row,
+		// are gathered as rows of gt (s x q); the Gram entry of columns r <= r2 is then a
+		// dot product over rows from start(r2) on (the zeros of row r2 before it add
+		// nothing), four entries per kernel call (dot4, dense.go).
 		ws.ordC = sortedBy(ws.ordC, S, start)
-		gs := grow(ws.lc, q*s)
-		ws.lc = gs
+		gt := grow(ws.lc, s*q)
+		ws.lc = gt
 		for r, pp := range ws.ordC {
 			i := S[pp]
+			row := gt[r*q : r*q+q]
 			if a := c.pos[i]; a < p {
-				for kk := 0; kk < q; kk++ {
-					gs[kk*s+r] = c.g1[kk*p+a]
+				for kk := range row {
+					row[kk] = c.g1[kk*p+a]
 				}
 			} else {
 				j := a - p
-				for kk := 0; kk < j; kk++ {
-					gs[kk*s+r] = 0
-				}
+				clear(row[:j])
 				for kk := j; kk < q; kk++ {
-					gs[kk*s+r] = c.inv[(p+kk)*n+p+j]
+					row[kk] = c.inv[(p+kk)*n+p+j]
 				}
 			}
 		}
 		prod := grow(ws.prod, s*s)
 		ws.prod = prod
-		clear(prod)
-		cc := 0
-		for k0 := 0; k0 < q; k0 += blockChunk {
-			k1 := min(k0+blockChunk, q)
-			for cc < s && start(S[ws.ordC[cc]]) < k1 {
-				cc++
+		var d4 [4]float64
+		for r := 0; r < s; r++ {
+			r2 := r
+			for ; r2+4 <= s; r2 += 4 {
+				k0 := start(S[ws.ordC[r2]])
+				dot4(gt[r*q+k0:r*q+q], gt[r2*q+k0:], q, q-k0, &d4)
+				for t, v := range d4 {
+					prod[r*s+r2+t] = v
+					prod[(r2+t)*s+r] = v
+				}
 			}
-			if cc == 0 {
-				continue
+			for ; r2 < s; r2++ {
+				k0 := start(S[ws.ordC[r2]])
+				v := dot1(gt[r*q+k0:r*q+q], gt[r2*q+k0:r2*q+q])
+				prod[r*s+r2] = v
+				prod[r2*s+r] = v
 			}
-			g := blas64.General{Rows: k1 - k0, Cols: cc, Stride: s, Data: gs[k0*s:]}
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1, g, g, 1, blas64.General{Rows: cc, Cols: cc, Stride: s, Data: prod})
 		}
 		for r, pr := range ws.ordC {
 			for r2, pr2 := range ws.ordC {
@@ -609,9 +615,6 @@ func (c *rbfCore) heldOut(y []float64, folds [][]int, ws *rbfWork, out []float64
 		}
 	}
 }
-
-// blockChunk is the inner-dimension chunk of heldOut's block products.
-const blockChunk = 32
 
 // sortedBy returns 0..len(S)-1 ordered by key(S[p]) (ties by p), in buf's storage.
 func sortedBy(buf []int, S []int, key func(int) int) []int {
