@@ -382,9 +382,13 @@ func fitRBFCore(x, y []float64, m int, cols []int, ridge float64, folds [][]int,
 				return nil, errSingular
 			}
 			ws.g1 = grow(ws.g1, q*p)
-			copy(ws.g1, B)
-			blas64.Trmm(blas.Left, blas.NoTrans, -1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]},
-				blas64.General{Rows: q, Cols: p, Stride: p, Data: ws.g1})
+			if useAVX512 {
+				lowerTimes(ws.g1, a[p*n+p:], n, B, q, p, ws)
+			} else {
+				copy(ws.g1, B)
+				blas64.Trmm(blas.Left, blas.NoTrans, -1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: n, Data: a[p*n+p:]},
+					blas64.General{Rows: q, Cols: p, Stride: p, Data: ws.g1})
+			}
 		}
 		c.inv, c.g1 = a, ws.g1 // owned by ws: valid until the next fit with this workspace
 	}
@@ -418,6 +422,33 @@ func syr2kDots(k []float64, stride int, V, B []float64, q, p int, ws *rbfWork) {
 		}
 		for ; s <= r; s++ {
 			row[s] -= dot1(v, w2[s*w:s*w+w])
+		}
+	}
+}
+
+// lowerTimes sets dst (q x p) = -X B for the q x q lower-triangular X (row-major, stride)
+// and B (q x p): dst_kc = -X_k,:k+1 . B_:k+1,c, as dot products with B's columns (gathered
+// as rows) four at a time (gonum's Dtrmm, built on short axpys, was slower).
+func lowerTimes(dst, x []float64, stride int, B []float64, q, p int, ws *rbfWork) {
+	ws.w1 = grow(ws.w1, p*q)
+	bt := ws.w1
+	for j := 0; j < q; j++ {
+		for c := 0; c < p; c++ {
+			bt[c*q+j] = B[j*p+c]
+		}
+	}
+	var out [4]float64
+	for k := 0; k < q; k++ {
+		v := x[k*stride : k*stride+k+1]
+		c := 0
+		for ; c+4 <= p; c += 4 {
+			dot4(v, bt[c*q:], q, k+1, &out)
+			for t, d := range out {
+				dst[k*p+c+t] = -d
+			}
+		}
+		for ; c < p; c++ {
+			dst[k*p+c] = -dot1(v, bt[c*q:c*q+k+1])
 		}
 	}
 }
