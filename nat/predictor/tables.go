@@ -77,6 +77,8 @@ type tableWork struct {
 	from, at     []int
 	todo         []int
 	rows         [][]float64
+	tailOff      []int
+	tailTerm     []float64
 }
 
 // predictTables is predict for a batch whose columns c uses are all discrete in lv.
@@ -140,6 +142,17 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 			memo[i] = -1
 		}
 	}
+	// The tail's terms per feature and level (tail coefficient times value, the products
+	// the direct evaluation forms), so that a row's tail is k lookups.
+	tw.tailOff = growInt(tw.tailOff, k)
+	tw.tailTerm = tw.tailTerm[:0]
+	for f, j := range c.cols {
+		tw.tailOff[f] = len(tw.tailTerm)
+		for _, v := range lv.values[j] {
+			tw.tailTerm = append(tw.tailTerm, c.tail[1+f]*v)
+		}
+	}
+	tailOff, tailTerm := tw.tailOff[:k], tw.tailTerm
 	// First pass: the tail, which rows to compute, and where their table rows start.
 	R := pairs + k - 2*pairs // table rows summed per row
 	tw.from = growInt(tw.from, rows)
@@ -162,7 +175,7 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 		todo = append(todo, a)
 		s := c.tail[0]
 		for f, j := range c.cols {
-			s += c.tail[1+f] * lv.values[j][codes[j]]
+			s += tailTerm[tailOff[f]+int(codes[j])]
 		}
 		out[a] = s
 		at := tw.at[a*R : a*R+R]
