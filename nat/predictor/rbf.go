@@ -409,18 +409,31 @@ func syr2kDots(k []float64, stride int, V, B []float64, q, p int, ws *rbfWork) {
 		copy(w2[r*w:r*w+p], B[r*p:r*p+p])
 		copy(w2[r*w+p:r*w+w], V[r*p:r*p+p])
 	}
-	var out [4]float64
-	for r := 0; r < q; r++ {
-		v := w1[r*w : r*w+w]
-		row := k[r*stride : r*stride+r+1]
+	// Rows r and r+1 together (dot4x2 shares the loads of W2's rows), then row r+1's
+	// diagonal; an odd last row alone.
+	var out [8]float64
+	r := 0
+	for ; r+1 < q; r += 2 {
+		v0, v1 := w1[r*w:r*w+w], w1[(r+1)*w:(r+1)*w+w]
+		row0, row1 := k[r*stride:r*stride+r+1], k[(r+1)*stride:(r+1)*stride+r+2]
 		s := 0
 		for ; s+4 <= r+1; s += 4 {
-			dot4(v, w2[s*w:], w, w, &out)
-			for t, d := range out {
-				row[s+t] -= d
+			dot4x2(v0, v1, w2[s*w:], w, w, &out)
+			for t := 0; t < 4; t++ {
+				row0[s+t] -= out[t]
+				row1[s+t] -= out[4+t]
 			}
 		}
 		for ; s <= r; s++ {
+			row0[s] -= dot1(v0, w2[s*w:s*w+w])
+			row1[s] -= dot1(v1, w2[s*w:s*w+w])
+		}
+		row1[r+1] -= dot1(v1, w2[(r+1)*w:(r+1)*w+w])
+	}
+	if r < q {
+		v := w1[r*w : r*w+w]
+		row := k[r*stride : r*stride+r+1]
+		for s := 0; s <= r; s++ {
 			row[s] -= dot1(v, w2[s*w:s*w+w])
 		}
 	}
