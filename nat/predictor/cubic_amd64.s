@@ -55,7 +55,8 @@ done:
 // 1/sqrt(1-e) = 1 + e/2 + 3e^2/8 + 5e^3/16 + O(e^4) in e = 1 - s0 y (|e| < 2^-13, one fused
 // rounding): sqrt(d) = s0 (1 + e (1/2 + e (3/8 + e 5/16))), the truncation below 0.3 units in
 // the last place. y is clamped below 2^1000 so that d = 0 (y = +Inf) gives s0 = 0, not NaN.
-// lanes = acc at the end.
+// Terms go sixteen at a time while at least sixteen are left (two accumulators, added at the
+// end), then eight at a time. lanes = acc at the end.
 TEXT ·cubicLanesAVX512(SB), NOSPLIT, $0-40
 	MOVQ lam+0(FP), SI
 	MOVQ n+8(FP), CX
@@ -78,6 +79,56 @@ TEXT ·cubicLanesAVX512(SB), NOSPLIT, $0-40
 	MOVQ 0(DX), R8       // rows[0]'s data
 	LEAQ 24(DX), R11     // &rows[1]
 	DECQ BX              // rows after the first
+
+	// Sixteen terms per pass over the row pointers while they last (half the scalar
+	// work per term), into two accumulators (Z0 and Z16, added at the end).
+	VPXORQ Z16, Z16, Z16
+
+loop16:
+	MOVQ CX, R14
+	SUBQ AX, R14
+	CMPQ R14, $128
+	JLT  loop512
+	VMOVUPD (R8)(AX*1), Z1
+	VMOVUPD 64(R8)(AX*1), Z11
+	MOVQ BX, R9
+	MOVQ R11, R10
+
+rows16:
+	TESTQ R9, R9
+	JZ    rowsdone16
+	MOVQ  0(R10), R12
+	VADDPD (R12)(AX*1), Z1, Z1
+	VADDPD 64(R12)(AX*1), Z11, Z11
+	ADDQ  $24, R10
+	DECQ  R9
+	JMP   rows16
+
+rowsdone16:
+	VRSQRT14PD   Z1, Z2
+	VMINPD       Z7, Z2, Z2
+	VMULPD       Z1, Z2, Z3
+	VFNMADD213PD Z8, Z3, Z2
+	VMOVAPD      Z10, Z5
+	VFMADD213PD  Z9, Z2, Z5
+	VFMADD213PD  Z6, Z2, Z5
+	VMULPD       Z2, Z3, Z4
+	VFMADD231PD  Z5, Z4, Z3
+	VMULPD       (SI)(AX*1), Z1, Z1
+	VFMADD231PD  Z3, Z1, Z0
+	VRSQRT14PD   Z11, Z12
+	VMINPD       Z7, Z12, Z12
+	VMULPD       Z11, Z12, Z13
+	VFNMADD213PD Z8, Z13, Z12
+	VMOVAPD      Z10, Z15
+	VFMADD213PD  Z9, Z12, Z15
+	VFMADD213PD  Z6, Z12, Z15
+	VMULPD       Z12, Z13, Z14
+	VFMADD231PD  Z15, Z14, Z13
+	VMULPD       64(SI)(AX*1), Z11, Z11
+	VFMADD231PD  Z13, Z11, Z16
+	ADDQ         $128, AX
+	JMP          loop16
 
 loop512:
 	CMPQ AX, CX
@@ -111,6 +162,7 @@ rowsdone512:
 	JMP          loop512
 
 done512:
+	VADDPD  Z16, Z0, Z0
 	VMOVUPD Z0, (DI)
 	VZEROUPPER
 	RET
@@ -130,10 +182,10 @@ TEXT ·dot4AVX512(SB), NOSPLIT, $0-40
 	LEAQ (R8)(DX*1), R9
 	LEAQ (R9)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
-	VXORPD Z0, Z0, Z0
-	VXORPD Z1, Z1, Z1
-	VXORPD Z2, Z2, Z2
-	VXORPD Z3, Z3, Z3
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
 	SHLQ $3, CX
 	XORQ AX, AX
 
@@ -198,14 +250,14 @@ TEXT ·dot4x2AVX512(SB), NOSPLIT, $0-48
 	LEAQ (R8)(DX*1), R9
 	LEAQ (R9)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
-	VXORPD Z0, Z0, Z0
-	VXORPD Z1, Z1, Z1
-	VXORPD Z2, Z2, Z2
-	VXORPD Z3, Z3, Z3
-	VXORPD Z4, Z4, Z4
-	VXORPD Z5, Z5, Z5
-	VXORPD Z6, Z6, Z6
-	VXORPD Z7, Z7, Z7
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
 	SHLQ $3, CX
 	XORQ AX, AX
 

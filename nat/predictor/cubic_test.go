@@ -65,22 +65,23 @@ func TestCubicSumPathsAgree(t *testing.T) {
 	}
 }
 
-// TestCubicSumAVX512Terms checks the refined square root term by term (one term per lane,
-// the others zero) over a wide range of d, against math.Sqrt: within 4 units in the last place.
+// TestCubicSumAVX512Terms checks the refined square root term by term (one nonzero term at a
+// time, in every lane of the kernel's sixteen- and eight-term passes) over a wide range of d,
+// against math.Sqrt: within 4 units in the last place.
 func TestCubicSumAVX512Terms(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512 on this CPU: the kernel cannot run (the portable path is tested above)")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	lam := make([]float64, 8)
-	row := make([]float64, 8)
+	lam := make([]float64, 24)
+	row := make([]float64, 24)
 	worst := 0.0
 	for trial := 0; trial < 20000; trial++ {
 		for i := range row {
 			lam[i] = 0
 			row[i] = 0
 		}
-		i := trial % 8
+		i := trial % 24
 		lam[i] = 1
 		d := rng.Float64() * math.Exp2(float64(rng.IntN(200)-100))
 		row[i] = d
