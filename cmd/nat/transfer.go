@@ -52,7 +52,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	lr := fs.Float64("lr", d.LearningRate, "peak adaptation learning rate (cosine over all iterations)")
 	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
 	best := fs.Float64("best-fraction", d.BestFraction, "fraction of the archive whose gene distribution adaptation samples")
-	reeval := fs.String("reevaluate", transfer.ReevaluateFront, "after adaptation re-measure: all, front or none")
+	reeval := fs.String("reevaluate", transfer.ReevaluateFront, "after adaptation re-measure: all (NAT), contenders (the front, the candidates and every member that could reach the front given the largest gain measured), front, or none")
 	valSize := fs.Int("val-size", 500, "validation images held out of the target's training set")
 	calibSize := fs.Int("calib-size", 200, "training images for batch-norm recalibration")
 	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")

@@ -49,6 +49,14 @@ const (
 	// iteration's candidates; the others keep their last measurement (rows marked "carried").
 	// It costs about |front| + K evaluations per iteration instead of |archive|.
 	ReevaluateFront = "front"
+	// ReevaluateContenders measures again the front and this iteration's candidates, then every
+	// other member that could be non-dominated had it gained as much top-1 from the adaptation
+	// as the largest gain measured so far in this iteration, repeating until none could. The
+	// front it leaves is the true one unless a member left unmeasured gained more than every
+	// member measured; members that cannot reach the front keep their last measurement
+	// (rows marked "carried"). Unlike ReevaluateFront it does not let adaptation's gains on
+	// the front hide stale members that would now compete with it.
+	ReevaluateContenders = "contenders"
 	// ReevaluateNone measures nothing again: each subnet keeps the top-1 measured when it
 	// entered the archive. Cheapest, and the predictor then learns from mixed weights.
 	ReevaluateNone = "none"
@@ -142,7 +150,8 @@ type Experiment struct {
 	// "Best" orders the archive by non-dominated rank on the measured objectives, then top-1.
 	Sampling     string  `json:"sampling"`
 	BestFraction float64 `json:"best_fraction"`
-	// Reevaluate is ReevaluateAll (default), ReevaluateFront or ReevaluateNone.
+	// Reevaluate is ReevaluateAll (default), ReevaluateContenders, ReevaluateFront or
+	// ReevaluateNone.
 	Reevaluate string `json:"reevaluate"`
 
 	// KeepCheckpoints is how many adapted supernet checkpoints to keep (default 2; the last
@@ -306,9 +315,9 @@ func (e *Experiment) Validate() error {
 		return bad("BestFraction %v must be in (0, 1]", e.BestFraction)
 	}
 	switch e.Reevaluate {
-	case ReevaluateAll, ReevaluateFront, ReevaluateNone:
+	case ReevaluateAll, ReevaluateContenders, ReevaluateFront, ReevaluateNone:
 	default:
-		return bad("Reevaluate %q: want %q, %q or %q", e.Reevaluate, ReevaluateAll, ReevaluateFront, ReevaluateNone)
+		return bad("Reevaluate %q: want %q, %q, %q or %q", e.Reevaluate, ReevaluateAll, ReevaluateContenders, ReevaluateFront, ReevaluateNone)
 	}
 	if e.KeepCheckpoints < 1 {
 		return bad("KeepCheckpoints must be at least 1, got %d", e.KeepCheckpoints)

@@ -858,10 +858,16 @@ func (r *runner) iteration(ctx context.Context, t int) error {
 	// f. Re-evaluate the archive with the adapted weights (per the policy).
 	ts = time.Now()
 	var again []*entry
+	measured := false
 	if r.exp.AdaptSteps > 0 {
 		switch r.exp.Reevaluate {
 		case ReevaluateAll:
 			again = r.entries
+		case ReevaluateContenders:
+			if again, err = r.reevaluateContenders(ctx, t); err != nil {
+				return err
+			}
+			measured = true
 		case ReevaluateFront:
 			fronts, _ := r.ranks()
 			in := map[int]bool{}
@@ -875,8 +881,10 @@ func (r *runner) iteration(ctx context.Context, t int) error {
 			}
 		}
 	}
-	if err := r.measure(ctx, t, PhaseReevaluate, again); err != nil {
-		return err
+	if !measured {
+		if err := r.measure(ctx, t, PhaseReevaluate, again); err != nil {
+			return err
+		}
 	}
 	for _, e := range again {
 		if e.reason == "" {

@@ -534,3 +534,60 @@ func TestWarmupIsValidated(t *testing.T) {
 		t.Fatalf("negative warm-up: err %v, want one naming WarmupSteps", err)
 	}
 }
+
+// TestContendersLeaveOnlyHopelessMembersStale checks ReevaluateContenders' promise from the
+// archive files alone: after each iteration, the front consists of subnets measured in that
+// iteration, and every member left stale ("carried") would still be dominated had it gained as
+// much top-1 as the largest gain measured in that iteration.
+func TestContendersLeaveOnlyHopelessMembersStale(t *testing.T) {
+	dir := t.TempDir()
+	exp := smallExperiment(t, dir)
+	exp.Reevaluate = transfer.ReevaluateContenders
+	net := newNet(t, exp.Space)
+	if _, err := transfer.Run(context.Background(), exp, net, transfer.Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	its := readRun(t, dir)
+	carriedTotal := 0
+	for k := 1; k < len(its); k++ {
+		prev := map[string]float64{}
+		for _, r := range its[k-1].Rows {
+			prev[r.Genome] = r.Top1
+		}
+		gain := 0.0
+		for _, r := range its[k].Rows {
+			switch {
+			case r.Reason == archive.ReasonReevaluation:
+				gain = math.Max(gain, r.Top1-prev[r.Genome])
+			case r.Reason == archive.ReasonCandidate && r.Top1AtSelection != nil:
+				gain = math.Max(gain, r.Top1-*r.Top1AtSelection)
+			}
+		}
+		for _, c := range its[k].Rows {
+			if c.Reason != archive.ReasonCarried {
+				continue
+			}
+			carriedTotal++
+			if c.Front {
+				t.Errorf("iteration %d: stale member %s is on the front", k, c.Genome)
+			}
+			hopeful := c
+			hopeful.Top1 = math.Min(100, c.Top1+gain)
+			dominated := false
+			for _, r := range its[k].Rows {
+				// The experiment's objectives: top-1 (max) and MAdds (min).
+				if r.Reason != archive.ReasonCarried && r.Top1 >= hopeful.Top1 && r.MAdds <= hopeful.MAdds && (r.Top1 > hopeful.Top1 || r.MAdds < hopeful.MAdds) {
+					dominated = true
+					break
+				}
+			}
+			if !dominated {
+				t.Errorf("iteration %d: stale member %s (top-1 %.2f, +%.2f gain) could reach the front but was not re-measured", k, c.Genome, c.Top1, gain)
+			}
+		}
+	}
+	if carriedTotal == 0 {
+		t.Errorf("every member was re-measured: the policy saved nothing on this run")
+	}
+	t.Logf("%d stale rows over %d iterations; %d evaluations", carriedTotal, len(its)-1, net.Evaluations)
+}
