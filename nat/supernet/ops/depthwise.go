@@ -41,9 +41,14 @@ func (m DepthwiseMethod) String() string {
 	return fmt.Sprintf("DepthwiseMethod(%d)", int(m))
 }
 
+// DepthwiseMethods lists every method, DepthwiseAuto first.
+func DepthwiseMethods() []DepthwiseMethod {
+	return []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz}
+}
+
 // ParseDepthwiseMethod parses "auto", "slices" or "toeplitz".
 func ParseDepthwiseMethod(s string) (DepthwiseMethod, error) {
-	for _, m := range []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz} {
+	for _, m := range DepthwiseMethods() {
 		if m.String() == s {
 			return m, nil
 		}
@@ -121,12 +126,13 @@ func depthwiseSlices(x, kernel *Node, stride int) *Node {
 	return sum.StopCheckpoint()
 }
 
-// depthwiseToeplitz is DepthwiseToeplitz. With the input channel-major and padded,
-// xp [C,B,Hp,Wp], the k kernel rows' strided height slices are concatenated on the width axis,
-// lhs [C, B*Ho, k*Wp]; the kernel becomes, per channel, the banded matrix
-// T[c, i*Wp+p, o] = kernel[i, p-o*stride, c] (zero outside the band), built as one small MatMul
-// of the kernel with a constant 0/1 tensor so that its gradient flows back to the kernel; and the
-// convolution is the batched product lhs @ T -> [C, B*Ho, Wo].
+// depthwiseToeplitz is DepthwiseToeplitz. With the input channel-major and padded on the height
+// only, xp [C,B,Hp,W], the k kernel rows' strided height slices are concatenated on the width
+// axis, lhs [C, B*Ho, k*W]; the kernel becomes, per channel, the banded matrix
+// T[c, i*W+q, o] = kernel[i, q-o*stride+k/2, c] where that tap exists (zero elsewhere: the band
+// itself does the width's zero padding), built as one small MatMul of the kernel with a constant
+// 0/1 tensor so that its gradient flows back to the kernel; and the convolution is the batched
+// product lhs @ T -> [C, B*Ho, Wo].
 func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
 	t := newToeplitzConv(x, kernel, stride)
 	// The gathered rows are k activation-sized copies: recompute them in the backward pass.
@@ -140,8 +146,9 @@ func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
 // for the kernel's gradient; the hand-written one transposes only the output gradient, and
 // recomputes the gathered rows instead of keeping them.
 func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
-	if m = resolveDepthwise(m, x, kernel); m != DepthwiseToeplitz {
-		return DepthwiseBy(m, x, kernel, stride)
+	switch m = resolveDepthwise(m, x, kernel); m {
+	case DepthwiseSlices:
+		return depthwiseSlices(x, kernel, stride)
 	}
 	t := newToeplitzConv(x, kernel, stride)
 	var xp, toeplitz *Node
@@ -152,11 +159,11 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 	}, func(v *Node) []*Node {
 		vt := Reshape(TransposeAllDims(v, 3, 0, 1, 2), t.c, t.b*t.ho, t.wo)
 		// Input: the gathered rows' gradient, scattered back to their padded rows and cropped.
-		dlhs := Reshape(DotGeneral(vt, []int{2}, []int{0}, toeplitz, []int{2}, []int{0}), t.c, t.b, t.ho, t.k, t.wp)
+		dlhs := Reshape(DotGeneral(vt, []int{2}, []int{0}, toeplitz, []int{2}, []int{0}), t.c, t.b, t.ho, t.k, t.w)
 		zero := ScalarZero(x.Graph(), x.DType())
 		var dxp *Node
 		for i := 0; i < t.k; i++ {
-			slab := Reshape(Slice(dlhs, AxisRange(), AxisRange(), AxisRange(), AxisElem(i), AxisRange()), t.c, t.b, t.ho, t.wp)
+			slab := Reshape(Slice(dlhs, AxisRange(), AxisRange(), AxisRange(), AxisElem(i), AxisRange()), t.c, t.b, t.ho, t.w)
 			placed := Pad(slab, zero, PadAxis{}, PadAxis{},
 				PadAxis{Start: i, End: t.hp - (i + stride*(t.ho-1) + 1), Interior: stride - 1}, PadAxis{})
 			if dxp == nil {
@@ -165,10 +172,10 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 				dxp = Add(dxp, placed)
 			}
 		}
-		dx := TransposeAllDims(Slice(dxp, AxisRange(), AxisRange(), AxisRange(t.p, t.p+t.h), AxisRange(t.p, t.p+t.w)), 1, 2, 3, 0)
+		dx := TransposeAllDims(Slice(dxp, AxisRange(), AxisRange(), AxisRange(t.p, t.p+t.h), AxisRange()), 1, 2, 3, 0)
 		// Kernel: dT = v^T lhs per channel, then through the band back to the k x k taps.
-		dT := DotGeneral(Transpose(vt, 1, 2), []int{2}, []int{0}, t.gather(xp), []int{1}, []int{0}) // [C, Wo, k*Wp]
-		dT = Reshape(TransposeAllDims(Reshape(dT, t.c, t.wo, t.k, t.wp), 0, 2, 3, 1), t.c*t.k, t.wp*t.wo)
+		dT := DotGeneral(Transpose(vt, 1, 2), []int{2}, []int{0}, t.gather(xp), []int{1}, []int{0}) // [C, Wo, k*W]
+		dT = Reshape(TransposeAllDims(Reshape(dT, t.c, t.wo, t.k, t.w), 0, 2, 3, 1), t.c*t.k, t.w*t.wo)
 		dkt := DotGeneral(dT, []int{1}, nil, t.band, []int{1}, nil) // [C*k, k]
 		return []*Node{dx, TransposeAllDims(Reshape(dkt, t.c, t.k, t.k), 1, 2, 0)}
 	})
@@ -177,8 +184,8 @@ func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 // toeplitzConv holds one Toeplitz depthwise convolution's sizes and its constant band, and builds
 // the pieces both the differentiated and the hand-differentiated forms use.
 type toeplitzConv struct {
-	b, h, w, c, k, p, ho, wo, hp, wp, stride int
-	band                                     *Node // [k, Wp*Wo], see toeplitzBand
+	b, h, w, c, k, p, ho, wo, hp, stride int
+	band                                 *Node // [k, W*Wo], see toeplitzBand
 }
 
 func newToeplitzConv(x, kernel *Node, stride int) *toeplitzConv {
@@ -186,38 +193,36 @@ func newToeplitzConv(x, kernel *Node, stride int) *toeplitzConv {
 	t := &toeplitzConv{b: dims[0], h: dims[1], w: dims[2], c: dims[3], k: kernel.Shape().Dimensions[0], stride: stride}
 	t.p = t.k / 2
 	t.ho, t.wo = OutSize(t.h, t.k, stride), OutSize(t.w, t.k, stride)
-	t.hp, t.wp = t.h+2*t.p, t.w+2*t.p
-	t.band = toeplitzBand(x.Graph(), x.DType(), t.k, t.wp, t.wo, stride)
+	t.hp = t.h + 2*t.p
+	t.band = toeplitzBand(x.Graph(), x.DType(), t.k, t.w, t.wo, stride)
 	return t
 }
 
-// padded pads the spatial axes of a channel-major xt [C,B,H,W] by k/2 zeros, by Concatenate so
-// that it stays differentiable (Pad has no gradient in GoMLX v0.28.2).
+// padded pads the height of a channel-major xt [C,B,H,W] by k/2 zeros, by Concatenate so that it
+// stays differentiable (Pad has no gradient in GoMLX v0.28.2). The width needs no padding: the
+// band leaves out the taps that would fall on it.
 func (t *toeplitzConv) padded(xt *Node) *Node {
 	if t.p == 0 {
 		return xt
 	}
-	g := xt.Graph()
-	zh := Zeros(g, shapes.Make(xt.DType(), t.c, t.b, t.p, t.w))
-	xt = Concatenate([]*Node{zh, xt, zh}, 2)
-	zw := Zeros(g, shapes.Make(xt.DType(), t.c, t.b, t.hp, t.p))
-	return Concatenate([]*Node{zw, xt, zw}, 3)
+	zh := Zeros(xt.Graph(), shapes.Make(xt.DType(), t.c, t.b, t.p, t.w))
+	return Concatenate([]*Node{zh, xt, zh}, 2)
 }
 
-// gather concatenates the k kernel rows' strided height slices of xp [C,B,Hp,Wp] on the width
-// axis: lhs [C, B*Ho, k*Wp].
+// gather concatenates the k kernel rows' strided height slices of xp [C,B,Hp,W] on the width
+// axis: lhs [C, B*Ho, k*W].
 func (t *toeplitzConv) gather(xp *Node) *Node {
 	rows := make([]*Node, t.k)
 	for i := range rows {
 		rows[i] = Slice(xp, AxisRange(), AxisRange(), AxisRange(i, i+t.stride*(t.ho-1)+1).Stride(t.stride), AxisRange())
 	}
-	return Reshape(Concatenate(rows, 3), t.c, t.b*t.ho, t.k*t.wp)
+	return Reshape(Concatenate(rows, 3), t.c, t.b*t.ho, t.k*t.w)
 }
 
-// matrix is the kernel [k,k,C] as per-channel banded matrices [C, k*Wp, Wo].
+// matrix is the kernel [k,k,C] as per-channel banded matrices [C, k*W, Wo].
 func (t *toeplitzConv) matrix(kernel *Node) *Node {
 	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), t.c*t.k, t.k) // rows (c,i), columns j
-	return Reshape(MatMul(kt, t.band), t.c, t.k*t.wp, t.wo)
+	return Reshape(MatMul(kt, t.band), t.c, t.k*t.w, t.wo)
 }
 
 // product is lhs @ matrix per channel, back in NHWC: [B,Ho,Wo,C].
@@ -226,13 +231,16 @@ func (t *toeplitzConv) product(lhs, matrix *Node) *Node {
 	return TransposeAllDims(Reshape(y, t.c, t.b, t.ho, t.wo), 1, 2, 3, 0)
 }
 
-// toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j, shaped [k, wp*wo].
-func toeplitzBand(g *Graph, dtype dtypes.DType, k, wp, wo, stride int) *Node {
-	band := make([]float32, k*wp*wo)
+// toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j - k/2 is a column of
+// the unpadded input (0 <= q < w), shaped [k, w*wo].
+func toeplitzBand(g *Graph, dtype dtypes.DType, k, w, wo, stride int) *Node {
+	band := make([]float32, k*w*wo)
 	for j := 0; j < k; j++ {
 		for o := 0; o < wo; o++ {
-			band[j*wp*wo+(o*stride+j)*wo+o] = 1
+			if q := o*stride + j - k/2; q >= 0 && q < w {
+				band[j*w*wo+q*wo+o] = 1
+			}
 		}
 	}
-	return ConvertDType(Reshape(Const(g, band), k, wp*wo), dtype)
+	return ConvertDType(Reshape(Const(g, band), k, w*wo), dtype)
 }
