@@ -79,27 +79,36 @@ type tableWork struct {
 	rows         [][]float64
 	tailOff      []int
 	tailTerm     []float64
+	lam          []float64
 }
 
 // predictTables is predict for a batch whose columns c uses are all discrete in lv.
 func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tableWork) {
 	k, n := c.k, c.n
+	// Table rows (and the weights) are padded with zeros to a multiple of 16 for the AVX-512
+	// kernel, which then sums every row in its sixteen-term passes with no scalar tail (a zero
+	// d and weight add an exact zero). Other kernels keep n, and the direct path's bits.
+	np := n
+	if bestKernel == kernelAVX512 {
+		np = (n + 15) &^ 15
+	}
 	// Single-feature tables, laid out one after another: T_f starts at offs[f].
 	tw.offs = growInt(tw.offs, k+1)
 	size := 0
 	for f, j := range c.cols {
 		tw.offs[f] = size
-		size += len(lv.values[j]) * n
+		size += len(lv.values[j]) * np
 	}
 	tw.single = grow(tw.single, size)
 	for f, j := range c.cols {
 		col := c.centersT[f*n : f*n+n]
 		for u, v := range lv.values[j] {
-			t := tw.single[tw.offs[f]+u*n : tw.offs[f]+u*n+n]
+			t := tw.single[tw.offs[f]+u*np : tw.offs[f]+u*np+np]
 			for i, ci := range col {
 				d := v - ci
 				t[i] = d * d
 			}
+			clear(t[n:])
 		}
 	}
 	// Pair tables for features (0,1), (2,3), ...; an odd last feature uses its single table.
@@ -109,17 +118,17 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 	psize := 0
 	for p := 0; p < pairs; p++ {
 		pairOff[p] = psize
-		psize += len(lv.values[c.cols[2*p]]) * len(lv.values[c.cols[2*p+1]]) * n
+		psize += len(lv.values[c.cols[2*p]]) * len(lv.values[c.cols[2*p+1]]) * np
 	}
 	tw.pair = grow(tw.pair, psize)
 	for p := 0; p < pairs; p++ {
 		f, g := 2*p, 2*p+1
 		nf, ng := len(lv.values[c.cols[f]]), len(lv.values[c.cols[g]])
 		for u := 0; u < nf; u++ {
-			tu := tw.single[tw.offs[f]+u*n : tw.offs[f]+u*n+n]
+			tu := tw.single[tw.offs[f]+u*np : tw.offs[f]+u*np+np]
 			for w := 0; w < ng; w++ {
-				tg := tw.single[tw.offs[g]+w*n : tw.offs[g]+w*n+n]
-				floats.AddTo(tw.pair[pairOff[p]+(u*ng+w)*n:pairOff[p]+(u*ng+w)*n+n], tu, tg)
+				tg := tw.single[tw.offs[g]+w*np : tw.offs[g]+w*np+np]
+				floats.AddTo(tw.pair[pairOff[p]+(u*ng+w)*np:pairOff[p]+(u*ng+w)*np+np], tu, tg)
 			}
 		}
 	}
@@ -182,10 +191,10 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 		for p := 0; p < pairs; p++ {
 			f, g := c.cols[2*p], c.cols[2*p+1]
 			ng := len(lv.values[g])
-			at[p] = len(tw.single) + pairOff[p] + (int(codes[f])*ng+int(codes[g]))*n
+			at[p] = len(tw.single) + pairOff[p] + (int(codes[f])*ng+int(codes[g]))*np
 		}
 		for f := 2 * pairs; f < k; f++ {
-			at[f-pairs] = tw.offs[f] + int(codes[c.cols[f]])*n
+			at[f-pairs] = tw.offs[f] + int(codes[c.cols[f]])*np
 		}
 	}
 	tw.todo = todo
@@ -196,13 +205,19 @@ func (c *rbfCore) predictTables(lv *levels, rows, m int, out []float64, tw *tabl
 	}
 	rs := tw.rows[:R]
 	lam := c.lambda[:n:n]
+	if np > n {
+		tw.lam = grow(tw.lam, np)
+		copy(tw.lam, lam)
+		clear(tw.lam[n:])
+		lam = tw.lam[:np:np]
+	}
 	for _, a := range todo {
 		for q, o := range tw.at[a*R : a*R+R] {
 			if o >= len(tw.single) {
 				o -= len(tw.single)
-				rs[q] = tw.pair[o : o+n : o+n]
+				rs[q] = tw.pair[o : o+np : o+np]
 			} else {
-				rs[q] = tw.single[o : o+n : o+n]
+				rs[q] = tw.single[o : o+np : o+np]
 			}
 		}
 		out[a] += cubicSum(lam, rs)
