@@ -13,8 +13,9 @@ import (
 type DepthwiseMethod int
 
 const (
-	// DepthwiseAuto picks per layer: DepthwiseToeplitz unless its extra arithmetic, (W+k-1)/k,
-	// exceeds maxToeplitzInflation, then DepthwiseSlices (the faster of the two in
+	// DepthwiseAuto picks per layer: DepthwiseToeplitz2D on small maps (see
+	// max2DToeplitzInflation), else DepthwiseToeplitz unless its extra arithmetic, W/k, exceeds
+	// maxToeplitzInflation, then DepthwiseSlices (the fastest in
 	// `go test ./nat/supernet/ops -run XXX -bench DepthwiseMethods -benchtime 4x -v`, which
 	// times them side by side).
 	DepthwiseAuto DepthwiseMethod = iota
@@ -26,6 +27,12 @@ const (
 	// k kernel rows along the height: O(k) graph ops, and the arithmetic runs in the backend's
 	// matmul kernel, at the price of (W+k-1)/k times the multiply-adds.
 	DepthwiseToeplitz
+	// DepthwiseToeplitz2D is one batched matrix product per channel over the whole map: the
+	// input channel-major, [C, B, H*W], times T2[c, (h,w), (ho,wo)] = kernel[h-ho*s+k/2,
+	// w-wo*s+k/2, c] (zero outside the kernel), built from the kernel by a MatMul with a constant
+	// 0/1 tensor. No padding and no row gathers; H*W multiply-adds per output instead of k*k, so
+	// it suits small maps with large kernels (fewer than direct convolution's for 4x4 with k7).
+	DepthwiseToeplitz2D
 )
 
 // String returns the method's name as flags spell it.
@@ -37,23 +44,25 @@ func (m DepthwiseMethod) String() string {
 		return "slices"
 	case DepthwiseToeplitz:
 		return "toeplitz"
+	case DepthwiseToeplitz2D:
+		return "toeplitz2d"
 	}
 	return fmt.Sprintf("DepthwiseMethod(%d)", int(m))
 }
 
 // DepthwiseMethods lists every method, DepthwiseAuto first.
 func DepthwiseMethods() []DepthwiseMethod {
-	return []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz}
+	return []DepthwiseMethod{DepthwiseAuto, DepthwiseSlices, DepthwiseToeplitz, DepthwiseToeplitz2D}
 }
 
-// ParseDepthwiseMethod parses "auto", "slices" or "toeplitz".
+// ParseDepthwiseMethod parses "auto", "slices", "toeplitz" or "toeplitz2d".
 func ParseDepthwiseMethod(s string) (DepthwiseMethod, error) {
 	for _, m := range DepthwiseMethods() {
 		if m.String() == s {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown depthwise method %q (want auto, slices or toeplitz)", s)
+	return 0, fmt.Errorf("unknown depthwise method %q (want auto, slices, toeplitz or toeplitz2d)", s)
 }
 
 // Depthwise is a depthwise convolution with "same" padding (k/2): x [B,H,W,C] and kernel [k,k,C]
@@ -70,6 +79,8 @@ func DepthwiseBy(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 		return depthwiseSlices(x, kernel, stride)
 	case DepthwiseToeplitz:
 		return depthwiseToeplitz(x, kernel, stride)
+	case DepthwiseToeplitz2D:
+		return depthwiseToeplitz2D(x, kernel, stride)
 	}
 	panic(fmt.Sprintf("ops.Depthwise: %v", m))
 }
@@ -82,19 +93,35 @@ func resolveDepthwise(m DepthwiseMethod, x, kernel *Node) DepthwiseMethod {
 		panic(fmt.Sprintf("ops.Depthwise: kernel %v does not fit input %v (want [k,k,%d], k odd)", kd, dims, dims[len(dims)-1]))
 	}
 	if m == DepthwiseAuto {
-		m = DepthwiseSlices
-		if k := kd[0]; dims[2]+k-1 <= maxToeplitzInflation*k {
+		k, h, w := kd[0], dims[1], dims[2]
+		switch {
+		case h*w <= max2DToeplitzPixels && h*w <= max2DToeplitzInflation*k*k:
+			m = DepthwiseToeplitz2D
+		case w <= maxToeplitzInflation*k:
 			m = DepthwiseToeplitz
+		default:
+			m = DepthwiseSlices
 		}
 	}
 	return m
 }
 
-// maxToeplitzInflation is the largest factor of extra multiply-adds, (W+k-1)/k, at which
-// DepthwiseAuto still picks DepthwiseToeplitz. Measured side by side (BenchmarkDepthwiseMethods):
-// at factor 6 (k3 on width 16) Toeplitz is as fast in inference and 1.4x faster in training; at
-// 11 (k3 on width 32) the slices are 1.3x faster; k5 and k7 on widths up to 28 favour Toeplitz
-// by 1.2x to 2.5x.
+// max2DToeplitzInflation is the largest factor of extra multiply-adds, H*W/(k*k), at which
+// DepthwiseAuto picks DepthwiseToeplitz2D, and max2DToeplitzPixels the largest map (H*W) it is
+// used on (its constant band has k*k*H*W*Ho*Wo entries). Measured side by side
+// (BenchmarkDepthwiseMethodsSmallMaps, batch 128): on every map of 8x8 or smaller with k5 or k7
+// and on 5x5 and 4x4 with k3 it is the fastest, 1.2x to 8x faster than the 1-D Toeplitz in
+// training; at factor 7 (k3 on 8x8) the two are level.
+const (
+	max2DToeplitzInflation = 4
+	max2DToeplitzPixels    = 64
+)
+
+// maxToeplitzInflation is the largest factor of extra multiply-adds, W/k, at which DepthwiseAuto
+// still picks DepthwiseToeplitz. Measured side by side (BenchmarkDepthwiseMethods, when the band
+// still covered the padded width, (W+k-1)/k): at factor 6 (k3 on width 16) Toeplitz is as fast
+// in inference and 1.4x faster in training; at 11 (k3 on width 32) the slices are 1.3x faster;
+// k5 and k7 on widths up to 28 favour Toeplitz by 1.2x to 2.5x.
 const maxToeplitzInflation = 6
 
 // depthwiseSlices is DepthwiseSlices. On the Go backend it is two orders of magnitude faster
@@ -141,12 +168,14 @@ func depthwiseToeplitz(x, kernel *Node, stride int) *Node {
 }
 
 // DepthwiseTrain is DepthwiseBy for graphs that are differentiated: where the method is
-// DepthwiseToeplitz its backward is written by hand (withGradient). GoMLX's own differentiation
+// DepthwiseToeplitz or DepthwiseToeplitz2D its backward is written by hand (withGradient). GoMLX's own differentiation
 // of the batched product makes the backend transpose the gathered rows, k times the input's size,
 // for the kernel's gradient; the hand-written one transposes only the output gradient, and
 // recomputes the gathered rows instead of keeping them.
 func DepthwiseTrain(m DepthwiseMethod, x, kernel *Node, stride int) *Node {
 	switch m = resolveDepthwise(m, x, kernel); m {
+	case DepthwiseToeplitz2D:
+		return depthwiseToeplitz2DTrain(x, kernel, stride)
 	case DepthwiseSlices:
 		return depthwiseSlices(x, kernel, stride)
 	}
@@ -243,4 +272,85 @@ func toeplitzBand(g *Graph, dtype dtypes.DType, k, w, wo, stride int) *Node {
 		}
 	}
 	return ConvertDType(Reshape(Const(g, band), k, w*wo), dtype)
+}
+
+// toeplitz2D holds one 2-D Toeplitz depthwise convolution's sizes and its constant band.
+type toeplitz2D struct {
+	b, h, w, c, k, ho, wo int
+	band                  *Node // [k*k, H*W*Ho*Wo], see toeplitz2DBand
+}
+
+func newToeplitz2D(x, kernel *Node, stride int) *toeplitz2D {
+	dims := x.Shape().Dimensions
+	t := &toeplitz2D{b: dims[0], h: dims[1], w: dims[2], c: dims[3], k: kernel.Shape().Dimensions[0]}
+	t.ho, t.wo = OutSize(t.h, t.k, stride), OutSize(t.w, t.k, stride)
+	t.band = toeplitz2DBand(x.Graph(), x.DType(), t.k, t.h, t.w, t.ho, t.wo, stride)
+	return t
+}
+
+// matrix is the kernel [k,k,C] as per-channel matrices [C, H*W, Ho*Wo].
+func (t *toeplitz2D) matrix(kernel *Node) *Node {
+	kt := Reshape(TransposeAllDims(kernel, 2, 0, 1), t.c, t.k*t.k)
+	return Reshape(MatMul(kt, t.band), t.c, t.h*t.w, t.ho*t.wo)
+}
+
+// channelMajor is x [B,H,W,C] as [C, B, H*W].
+func (t *toeplitz2D) channelMajor(x *Node) *Node {
+	return Reshape(TransposeAllDims(x, 3, 0, 1, 2), t.c, t.b, t.h*t.w)
+}
+
+// product is xt [C,B,H*W] @ matrix per channel, back in NHWC: [B,Ho,Wo,C].
+func (t *toeplitz2D) product(xt, matrix *Node) *Node {
+	y := DotGeneral(xt, []int{2}, []int{0}, matrix, []int{1}, []int{0}) // [C, B, Ho*Wo]
+	return TransposeAllDims(Reshape(y, t.c, t.b, t.ho, t.wo), 1, 2, 3, 0)
+}
+
+// depthwiseToeplitz2D is DepthwiseToeplitz2D, differentiated by GoMLX.
+func depthwiseToeplitz2D(x, kernel *Node, stride int) *Node {
+	t := newToeplitz2D(x, kernel, stride)
+	return t.product(t.channelMajor(x), t.matrix(kernel))
+}
+
+// depthwiseToeplitz2DTrain is depthwiseToeplitz2D with a hand-written backward: GoMLX's would
+// contract the channel-major input on its batch axis, which the Go backend does by transposing
+// it; here the input is transposed once, straight from NHWC to [C, H*W, B].
+func depthwiseToeplitz2DTrain(x, kernel *Node, stride int) *Node {
+	t := newToeplitz2D(x, kernel, stride)
+	var xs, mat *Node
+	return withGradient([]*Node{x, kernel}, func(in []*Node) *Node {
+		xs, mat = in[0], t.matrix(in[1])
+		return t.product(t.channelMajor(xs), mat)
+	}, func(v *Node) []*Node {
+		vt := Reshape(TransposeAllDims(v, 3, 0, 1, 2), t.c, t.b, t.ho*t.wo)
+		dxt := DotGeneral(vt, []int{2}, []int{0}, mat, []int{2}, []int{0}) // [C, B, H*W]
+		dx := TransposeAllDims(Reshape(dxt, t.c, t.b, t.h, t.w), 1, 2, 3, 0)
+		xT := Reshape(TransposeAllDims(xs, 3, 1, 2, 0), t.c, t.h*t.w, t.b)
+		dT := DotGeneral(xT, []int{2}, []int{0}, vt, []int{1}, []int{0}) // [C, H*W, Ho*Wo]
+		dk := DotGeneral(Reshape(dT, t.c, t.h*t.w*t.ho*t.wo), []int{1}, nil, t.band, []int{1}, nil)
+		return []*Node{dx, TransposeAllDims(Reshape(dk, t.c, t.k, t.k), 1, 2, 0)}
+	})
+}
+
+// toeplitz2DBand is the constant band[i*k+j, ((h*w0+q)*ho0+o)*wo0+r] = 1 where h == o*stride+i-k/2
+// and q == r*stride+j-k/2 (the tap (i,j) links input (h,q) to output (o,r)), shaped
+// [k*k, H*W*Ho*Wo].
+func toeplitz2DBand(g *Graph, dtype dtypes.DType, k, h, w, ho, wo, stride int) *Node {
+	n := h * w * ho * wo
+	band := make([]float32, k*k*n)
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
+			for o := 0; o < ho; o++ {
+				hi := o*stride + i - k/2
+				if hi < 0 || hi >= h {
+					continue
+				}
+				for r := 0; r < wo; r++ {
+					if q := r*stride + j - k/2; q >= 0 && q < w {
+						band[(i*k+j)*n+((hi*w+q)*ho+o)*wo+r] = 1
+					}
+				}
+			}
+		}
+	}
+	return ConvertDType(Reshape(Const(g, band), k*k, n), dtype)
 }

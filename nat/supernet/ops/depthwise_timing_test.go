@@ -11,23 +11,49 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// BenchmarkDepthwiseMethods times the depthwise formulations side by side (fastest of 4 interleaved
+// depthwiseVariant is one formulation timed by the DepthwiseMethods benchmarks.
+type depthwiseVariant struct {
+	name string
+	fn   func(x, k *Node, s int) *Node
+}
+
+// depthwiseVariants are the formulations the benchmarks time side by side.
+var depthwiseVariants = []depthwiseVariant{{"slices", depthwiseSlices}, {"toeplitz", depthwiseToeplitz},
+	{"toeplitz-train", func(x, k *Node, s int) *Node { return DepthwiseTrain(DepthwiseToeplitz, x, k, s) }},
+	{"toeplitz2d", depthwiseToeplitz2D},
+	{"toeplitz2d-train", func(x, k *Node, s int) *Node { return DepthwiseTrain(DepthwiseToeplitz2D, x, k, s) }}}
+
+// depthwiseCfg is one timed layer: input [b,h,h,c], kernel k, stride s.
+type depthwiseCfg struct{ b, h, c, k, s int }
+
+// BenchmarkDepthwiseMethods times the depthwise formulations side by side (fastest of N interleaved
 // runs, and the first call including graph build and compile), forward and forward+backward, on
 // the layer shapes of nat-mnist subnets. It is how DepthwiseAuto's choice was made:
 //
 //	go test ./nat/supernet/ops -run XXX -bench DepthwiseMethods -benchtime 4x -v
 //
-// (-benchtime Nx sets the number of interleaved rounds.)
+// (-benchtime Nx sets the number of interleaved rounds.) toeplitz2d is left out where its
+// constant band would be large (more than 64 input pixels).
 func BenchmarkDepthwiseMethods(t *testing.B) {
+	benchDepthwiseMethods(t, []depthwiseCfg{{128, 16, 16, 3, 1}, {64, 32, 24, 3, 1}, {64, 14, 96, 3, 1}, {64, 14, 96, 5, 1}, {64, 14, 96, 7, 1}, {64, 28, 48, 7, 2}, {128, 16, 64, 7, 1}})
+}
+
+// BenchmarkDepthwiseMethodsSmallMaps is BenchmarkDepthwiseMethods on the small maps of nat-mnist's
+// later stages (8x8 down to 2x2 at r32, 7x7 and 5x5 and 3x3 at lower resolutions), where
+// toeplitz2d competes: go test ./nat/supernet/ops -run XXX -bench DepthwiseMethodsSmallMaps -benchtime 4x -v
+func BenchmarkDepthwiseMethodsSmallMaps(t *testing.B) {
+	benchDepthwiseMethods(t, []depthwiseCfg{{128, 8, 144, 3, 1}, {128, 8, 144, 5, 1}, {128, 8, 144, 7, 1}, {128, 8, 144, 7, 2}, {128, 7, 144, 5, 1},
+		{128, 5, 144, 3, 1}, {128, 5, 144, 7, 1}, {128, 4, 192, 3, 1}, {128, 4, 288, 5, 1}, {128, 4, 192, 7, 1}, {128, 3, 288, 5, 1}, {128, 2, 384, 7, 1}})
+}
+
+func benchDepthwiseMethods(t *testing.B, cfgs []depthwiseCfg) {
 	be := backend(t)
 	rng := rand.New(rand.NewPCG(1, 1))
-	type variant struct {
-		name string
-		fn   func(x, k *Node, s int) *Node
-	}
-	vs := []variant{{"slices", depthwiseSlices}, {"toeplitz", depthwiseToeplitz},
-		{"toeplitz-train", func(x, k *Node, s int) *Node { return DepthwiseTrain(DepthwiseToeplitz, x, k, s) }}}
-	for _, cfg := range []struct{ b, h, c, k, s int }{{128, 16, 16, 3, 1}, {64, 32, 24, 3, 1}, {64, 14, 96, 3, 1}, {64, 14, 96, 5, 1}, {64, 14, 96, 7, 1}, {64, 28, 48, 7, 2}, {128, 16, 64, 7, 1}} {
+	for _, cfg := range cfgs {
+		vs := depthwiseVariants
+		if cfg.h*cfg.h > 64 {
+			vs = vs[:3]
+		}
 		x := tensors.FromShape(shapes.Make(dtypes.Float32, cfg.b, cfg.h, cfg.h, cfg.c))
 		tensors.MustMutableFlatData[float32](x, func(f []float32) {
 			for i := range f {

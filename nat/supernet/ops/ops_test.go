@@ -154,20 +154,28 @@ func naiveDepthwise(x []float64, b, h, w, c int, k []float64, ks, stride int) []
 func TestDepthwiseMatchesNaiveLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, m := range DepthwiseMethods() {
-		for _, tc := range []struct{ h, w, k, s int }{{5, 5, 3, 1}, {6, 7, 3, 2}, {7, 6, 5, 2}, {9, 9, 7, 1}, {4, 4, 7, 2}, {8, 5, 7, 2}} {
-			x, k := randTensor(rng, 2, tc.h, tc.w, 3), randTensor(rng, tc.k, tc.k, 3)
-			got, err := ExecOnce(backend(t), func(x, k *Node) *Node { return DepthwiseBy(m, x, k, tc.s) }, x, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := naiveDepthwise(tensors.MustCopyFlatData[float64](x), 2, tc.h, tc.w, 3, tensors.MustCopyFlatData[float64](k), tc.k, tc.s)
-			gv := tensors.MustCopyFlatData[float64](got)
-			if len(gv) != len(want) {
-				t.Fatalf("%v %+v: got %d values, want %d", m, tc, len(gv), len(want))
-			}
-			for i := range want {
-				if math.Abs(gv[i]-want[i]) > 1e-12 {
-					t.Fatalf("%v %+v: element %d got %g want %g", m, tc, i, gv[i], want[i])
+		for _, train := range []bool{false, true} {
+			// Maps from 1x1 up, kernels wider than the map, strides 1 and 2.
+			for _, tc := range []struct{ h, w, k, s int }{{5, 5, 3, 1}, {6, 7, 3, 2}, {7, 6, 5, 2}, {9, 9, 7, 1}, {4, 4, 7, 2}, {8, 5, 7, 2}, {2, 2, 7, 1}, {3, 3, 5, 2}, {1, 1, 3, 1}, {2, 3, 3, 2}} {
+				x, k := randTensor(rng, 2, tc.h, tc.w, 3), randTensor(rng, tc.k, tc.k, 3)
+				got, err := ExecOnce(backend(t), func(x, k *Node) *Node {
+					if train {
+						return DepthwiseTrain(m, x, k, tc.s)
+					}
+					return DepthwiseBy(m, x, k, tc.s)
+				}, x, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := naiveDepthwise(tensors.MustCopyFlatData[float64](x), 2, tc.h, tc.w, 3, tensors.MustCopyFlatData[float64](k), tc.k, tc.s)
+				gv := tensors.MustCopyFlatData[float64](got)
+				if len(gv) != len(want) {
+					t.Fatalf("%v train=%v %+v: got %d values, want %d", m, train, tc, len(gv), len(want))
+				}
+				for i := range want {
+					if math.Abs(gv[i]-want[i]) > 1e-12 {
+						t.Fatalf("%v train=%v %+v: element %d got %g want %g", m, train, tc, i, gv[i], want[i])
+					}
 				}
 			}
 		}
@@ -235,6 +243,9 @@ func TestGradientsOfEachOp(t *testing.T) {
 		})
 		t.Run("depthwise-stride1-k3-"+m.String(), func(t *testing.T) {
 			checkGradients(t, func(in []*Node) *Node { return DepthwiseBy(m, in[0], in[1], 1) }, randTensor(rng, 2, 4, 5, 2), randTensor(rng, 3, 3, 2))
+		})
+		t.Run("depthwise-train-stride2-k7-small-map-"+m.String(), func(t *testing.T) {
+			checkGradients(t, func(in []*Node) *Node { return DepthwiseTrain(m, in[0], in[1], 2) }, randTensor(rng, 3, 3, 2, 2), randTensor(rng, 7, 7, 2))
 		})
 	}
 	t.Run("conv2d-stem", func(t *testing.T) {
