@@ -113,7 +113,7 @@ func (b *BaggedTrees) Fit(X [][]float64, y []float64) error {
 			g := &treeGrower{x: x, y: y, m: m, mtry: b.mtry(), minLeaf: b.opts.MinLeaf, featPerm: make([]int, m),
 				orders: make([][]int, m), buf: make([]int, n+1), rbuf: make([]int, n+1), goesLeft: make([]int32, n), count: make([]int, n)}
 			for f := range g.orders {
-				g.orders[f] = make([]int, n)
+				g.orders[f] = make([]int, n, n+4) // room for the expansion's unconditional writes
 			}
 			for {
 				t := int(next.Add(1) - 1)
@@ -125,13 +125,21 @@ func (b *BaggedTrees) Fit(X [][]float64, y []float64) error {
 				for range n {
 					g.count[g.rng.IntN(n)]++ // bootstrap: n draws with replacement
 				}
+				// Each feature's order of the bootstrap sample: sorted[f] with sample i
+				// repeated count[i] times. Four copies are written unconditionally and the
+				// position advanced by the count (the next sample overwrites the extra ones),
+				// which avoids a branch on the count (0 for about a third of the samples).
 				for f, order := range g.orders {
+					o := order[:n+4]
 					at := 0
 					for _, i := range sorted[f] {
-						for c := 0; c < g.count[i]; c++ {
-							order[at] = i
-							at++
+						c := g.count[i]
+						w := o[at : at+4 : at+4]
+						w[0], w[1], w[2], w[3] = i, i, i, i
+						for k := 4; k < c; k++ {
+							o[at+k] = i
 						}
+						at += c
 					}
 				}
 				g.nodes = nil
