@@ -109,12 +109,14 @@ func resolveDepthwise(m DepthwiseMethod, x, kernel *Node) DepthwiseMethod {
 // max2DToeplitzInflation is the largest factor of extra multiply-adds, H*W/(k*k), at which
 // DepthwiseAuto picks DepthwiseToeplitz2D, and max2DToeplitzPixels the largest map (H*W) it is
 // used on (its constant band has k*k*H*W*Ho*Wo entries). Measured side by side
-// (BenchmarkDepthwiseMethodsSmallMaps, batch 128): on every map of 8x8 or smaller with k5 or k7
-// and on 5x5 and 4x4 with k3 it is the fastest, 1.2x to 8x faster than the 1-D Toeplitz in
-// training; at factor 7 (k3 on 8x8) the two are level.
+// (BenchmarkDepthwiseMethodsSmallMaps and ...MediumMaps, batch 128): on every map of 8x8 or
+// smaller with k5 or k7 and on 5x5 and 4x4 with k3 it is the fastest, 1.2x to 8x faster than
+// the 1-D Toeplitz in training; on 10x10 it is 1.2x faster in inference and level (k5) or 1.1x
+// faster (k7) in training; at factor 7 (k3 on 8x8) and on 12x12 and 14x14 with k7 the two are
+// level, so the 1-D form, with its smaller constants, is kept there.
 const (
 	max2DToeplitzInflation = 4
-	max2DToeplitzPixels    = 64
+	max2DToeplitzPixels    = 100
 )
 
 // maxToeplitzInflation is the largest factor of extra multiply-adds, W/k, at which DepthwiseAuto

@@ -46,12 +46,19 @@ func BenchmarkDepthwiseMethodsSmallMaps(t *testing.B) {
 		{128, 5, 144, 3, 1}, {128, 5, 144, 7, 1}, {128, 4, 192, 3, 1}, {128, 4, 288, 5, 1}, {128, 4, 192, 7, 1}, {128, 3, 288, 5, 1}, {128, 2, 384, 7, 1}})
 }
 
+// BenchmarkDepthwiseMethodsMediumMaps is BenchmarkDepthwiseMethods on nat-mnist's first-stage maps
+// at r20 to r28 (10x10 to 14x14) with k5 and k7, where H*W/(k*k) is 2 to 4 but toeplitz2d's band
+// is large: go test ./nat/supernet/ops -run XXX -bench DepthwiseMethodsMediumMaps -benchtime 3x -v
+func BenchmarkDepthwiseMethodsMediumMaps(t *testing.B) {
+	benchDepthwiseMethods(t, []depthwiseCfg{{128, 10, 64, 5, 1}, {128, 10, 64, 7, 1}, {128, 12, 64, 7, 1}, {128, 14, 64, 7, 1}, {128, 12, 64, 5, 1}})
+}
+
 func benchDepthwiseMethods(t *testing.B, cfgs []depthwiseCfg) {
 	be := backend(t)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, cfg := range cfgs {
 		vs := depthwiseVariants
-		if cfg.h*cfg.h > 64 {
+		if cfg.h*cfg.h > 196 {
 			vs = vs[:3]
 		}
 		x := tensors.FromShape(shapes.Make(dtypes.Float32, cfg.b, cfg.h, cfg.h, cfg.c))
