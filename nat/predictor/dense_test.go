@@ -166,3 +166,62 @@ func TestDot4x2IsTwoDot4(t *testing.T) {
 		}
 	}
 }
+
+// spd returns a q x q symmetric positive definite matrix (M M^T + q I, M standard normal).
+func spd(q int) []float64 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := make([]float64, q*q)
+	for i := range m {
+		m[i] = rng.NormFloat64()
+	}
+	a := make([]float64, q*q)
+	for i := 0; i < q; i++ {
+		for j := 0; j < q; j++ {
+			s := 0.0
+			for k := 0; k < q; k++ {
+				s += m[i*q+k] * m[j*q+k]
+			}
+			if i == j {
+				s += float64(q)
+			}
+			a[i*q+j] = s
+		}
+	}
+	return a
+}
+
+// BenchmarkDenseChol compares, in one run, cholesky and invertLower with gonum's dpotrf and
+// dtrtri at the ensemble members' size (288).
+func BenchmarkDenseChol(b *testing.B) {
+	q := 288
+	a0 := spd(q)
+	a := make([]float64, q*q)
+	b.Run("mine", func(b *testing.B) {
+		for b.Loop() {
+			copy(a, a0)
+			cholesky(a, q, q)
+		}
+	})
+	b.Run("gonum", func(b *testing.B) {
+		for b.Loop() {
+			copy(a, a0)
+			lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: q, Stride: q, Data: a})
+		}
+	})
+	copy(a, a0)
+	cholesky(a, q, q)
+	l0 := append([]float64(nil), a...)
+	v := make([]float64, 2*q)
+	b.Run("inv-mine", func(b *testing.B) {
+		for b.Loop() {
+			copy(a, l0)
+			invertLower(a, q, q, v)
+		}
+	})
+	b.Run("inv-gonum", func(b *testing.B) {
+		for b.Loop() {
+			copy(a, l0)
+			lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: q, Stride: q, Data: a})
+		}
+	})
+}
