@@ -16,7 +16,10 @@ import (
 // evaluations on the same supernet): n distinct subnets drawn uniformly (space.Sample) and
 // measured once with the supernet as it is, with no predictor and no adaptation. They are written
 // as iteration 0 of exp.OutDir with reason "random" (exp.Iterations and the search settings are
-// ignored, and so is exp.WarmupSteps: the baseline never trains; exp.Seed draws the subnets).
+// ignored; exp.Seed draws the subnets). With exp.WarmupSteps the supernet is first warmed up
+// exactly as NAT's iteration 0 does (same seed and, given the same Iterations and AdaptSteps, the
+// same learning-rate schedule), so the random subnets are measured on the supernet that NAT's
+// initial archive was measured on; the baseline never trains beyond that.
 //
 // norm, when given, is the iteration-0 statistics of the NAT run to compare with: its Ideal and
 // Nadir normalise this run's hypervolume so that the two numbers are comparable. Without it the
@@ -28,7 +31,8 @@ func RandomSearch(ctx context.Context, exp Experiment, net Supernet, n int, norm
 		return nil, errors.New("transfer: RandomSearch needs a Supernet")
 	}
 	exp = exp.WithDefaults()
-	exp.Iterations, exp.WarmupSteps = 0, 0
+	schedule := exp.scheduleSteps() // NAT's, before Iterations is cleared
+	exp.Iterations = 0
 	if err := exp.Validate(); err != nil {
 		return nil, err
 	}
@@ -76,6 +80,11 @@ func RandomSearch(ctx context.Context, exp Experiment, net Supernet, n int, norm
 			e := &entry{exact: ex, key: r.sp.Format(ex.genome), reason: archive.ReasonRandom}
 			r.index[e.key] = len(r.entries)
 			r.entries = append(r.entries, e)
+		}
+		if exp.WarmupSteps > 0 {
+			if err := r.warmup(ctx, schedule); err != nil {
+				return nil, err
+			}
 		}
 		opt.Logf("random search: measuring %d uniform random subnets", n)
 		if err := r.measure(ctx, 0, PhaseInitial, r.entries); err != nil {

@@ -1,7 +1,9 @@
 package transfer_test
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,5 +70,45 @@ func TestSearchBeatsRandomOnTheSyntheticSupernet(t *testing.T) {
 	again, err := transfer.RandomSearch(context.Background(), rexp, rnet, evals, &norm, transfer.Options{NoPlots: true})
 	if err != nil || rnet.Evaluations != evals || len(again.Archive) != evals {
 		t.Errorf("rerun: %v, %d evaluations", err, rnet.Evaluations)
+	}
+}
+
+// TestRandomSearchWarmsUpAsNATDoes: with a warm-up, the random-search baseline measures its
+// subnets on the supernet NAT's initial archive was measured on (same request, same weights).
+func TestRandomSearchWarmsUpAsNATDoes(t *testing.T) {
+	dir := t.TempDir()
+	exp := smallExperiment(t, dir)
+	exp.Iterations, exp.WarmupSteps = 1, 20
+	nat := &recordingNet{Supernet: newNet(t, exp.Space)}
+	if _, err := transfer.Run(context.Background(), exp, nat, transfer.Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	rexp := exp
+	rexp.OutDir = filepath.Join(t.TempDir(), "random")
+	rnet := &recordingNet{Supernet: newNet(t, exp.Space)}
+	if _, err := transfer.RandomSearch(context.Background(), rexp, rnet, 10, nil, transfer.Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rnet.reqs) != 1 {
+		t.Fatalf("random search made %d adaptation requests, want the one warm-up", len(rnet.reqs))
+	}
+	a, b := nat.reqs[0], rnet.reqs[0]
+	if a.Steps != b.Steps || a.FirstStep != b.FirstStep || a.TotalSteps != b.TotalSteps || a.Seed != b.Seed || a.PeakLR != b.PeakLR || a.BatchSize != b.BatchSize {
+		t.Errorf("warm-up requests differ: NAT %+v, random search %+v", a, b)
+	}
+	ref := filepath.Join(t.TempDir(), "ref.json")
+	if err := rnet.Save(ref); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(transfer.CheckpointPath(dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("the random search's warmed-up supernet differs from NAT's after iteration 0")
 	}
 }

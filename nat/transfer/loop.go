@@ -488,7 +488,7 @@ func (r *runner) initial(ctx context.Context) error {
 	secs := map[string]float64{}
 	if r.exp.WarmupSteps > 0 && !r.noCheckpoints {
 		ts := time.Now()
-		if err := r.warmup(ctx); err != nil {
+		if err := r.warmup(ctx, r.exp.scheduleSteps()); err != nil {
 			return err
 		}
 		secs["adapt"] = time.Since(ts).Seconds()
@@ -505,14 +505,14 @@ func (r *runner) initial(ctx context.Context) error {
 
 // warmup trains the supernet on the target before the initial archive is measured
 // (Experiment.WarmupSteps), sampling subnets uniformly: the first steps of the run's one
-// learning-rate schedule. Random search (noCheckpoints) never adapts and skips it.
-func (r *runner) warmup(ctx context.Context) error {
+// learning-rate schedule, whose length is schedule steps.
+func (r *runner) warmup(ctx context.Context, schedule int) error {
 	steps := r.exp.WarmupSteps
 	r.opt.Logf("iteration 0: warming the supernet up on the target for %d steps of %d images (uniformly sampled subnets)", steps, r.exp.AdaptBatchSize)
 	r.progress(Progress{Iteration: 0, Phase: PhaseAdapt, Total: steps})
 	req := AdaptRequest{
 		Iteration: 0, Steps: steps, BatchSize: r.exp.AdaptBatchSize, PeakLR: r.exp.LearningRate,
-		FirstStep: 0, TotalSteps: r.exp.scheduleSteps(), Sampler: uniformSampler{r.sp},
+		FirstStep: 0, TotalSteps: schedule, Sampler: uniformSampler{r.sp},
 		Seed: seedFor(r.exp.Seed, 0, seedAdapt),
 		Progress: func(done int) {
 			r.progress(Progress{Iteration: 0, Phase: PhaseAdapt, Done: done, Total: steps})
