@@ -15,14 +15,14 @@ package ops
 //   backend value in a *Node. A native kernel needs an upstream op (a fused depthwise
 //   convolution, or ConvGeneral specialising channelGroupCount == channels); when one exists,
 //   Depthwise becomes a single call and its gradient a pair of them.
-//   Until then depthwise.go offers the two fastest formulations built from other ops (shifted
-//   slices; a Toeplitz batched matmul).
+//   Until then depthwise.go offers the fastest formulations built from other ops (shifted
+//   slices; a Toeplitz batched matmul along the width; a 2-D Toeplitz matmul over small maps).
 // - Elementwise ops against a broadcast operand, and ReduceSum, run a per-element index iterator
 //   in compute v0.1.2; BroadcastRows and ColumnSums (ops.go) route them through MatMul instead.
 // - GoMLX v0.28.2 differentiates DotGeneral into products whose contracting axis is not the last
 //   of the left operand, which compute v0.1.2 runs by transposing activation-sized operands with
 //   a slow generic iterator. customgrad.go's withGradient lets batch norm, the pointwise
-//   convolutions and the Toeplitz depthwise supply backward passes that avoid it; with a backend
+//   convolutions and the Toeplitz depthwise forms supply backward passes that avoid it; with a backend
 //   whose transposes are fast (or a GoMLX whose VJP picks layouts), PointwiseTrain, BatchNormTrain
 //   and DepthwiseTrain can become their plain counterparts.
 
