@@ -25,7 +25,7 @@ const (
 	// DepthwiseToeplitz turns the convolution along the width into a batched matrix product
 	// (batch = channel) with a banded Toeplitz matrix built from the kernel, after gathering the
 	// k kernel rows along the height: O(k) graph ops, and the arithmetic runs in the backend's
-	// matmul kernel, at the price of (W+k-1)/k times the multiply-adds.
+	// matmul kernel, at the price of W/k times the multiply-adds.
 	DepthwiseToeplitz
 	// DepthwiseToeplitz2D is one batched matrix product per channel over the whole map: the
 	// input channel-major, [C, B, H*W], times T2[c, (h,w), (ho,wo)] = kernel[h-ho*s+k/2,
