@@ -23,7 +23,7 @@ func runBenchSupernet(ctx context.Context, e *env, args []string) error {
 	python := fs.String("python", "", "Python interpreter with torch (default: python3 on PATH, then /usr/bin/python3 from Debian's python3-torch)")
 	threads := fs.Int("threads", 2, "PyTorch threads")
 	subnets := fs.String("subnets", "smallest,median,largest", "comma-separated subnets to measure: smallest, median, largest")
-	depthwise := fs.String("depthwise", "auto", "depthwise-convolution formulation: auto, slices or toeplitz")
+	depthwise := fs.String("depthwise", "auto", "depthwise-convolution formulation: auto, slices, toeplitz or toeplitz2d")
 	memSubnets := fs.Int("memory-subnets", 0, "instead: visit N distinct random subnets (inference at --memory-batch) and print memory every N/10")
 	memBatch := fs.Int("memory-batch", 8, "images per inference with --memory-subnets")
 	asJSON := fs.Bool("json", false, "print JSON")
