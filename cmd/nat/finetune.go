@@ -202,14 +202,7 @@ func (f *finetuneRun) testSplit(ctx context.Context, net *bind.Supernet, res *tr
 	t := &testComparison{Images: ref.N, Reference: 100 * ref.Top1, NAT: 100 * got.Top1, Seconds: time.Since(t0).Seconds(),
 		NATWeights: natCk, RefWeights: refCk}
 	t.Margin = t.NAT - t.Reference
-	switch {
-	case t.Margin > 0:
-		t.Winner = "NAT"
-	case t.Margin < 0:
-		t.Winner = "fine-tuning"
-	default:
-		t.Winner = "tie"
-	}
+	t.Winner = transfer.Winner(t.Margin)
 	return t, "", nil
 }
 

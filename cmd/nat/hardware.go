@@ -171,7 +171,7 @@ func addMeasureFlags(fs *flag.FlagSet, defaultNote string) measureFlags {
 		repeats:       fs.Int("repeats", 0, "timed runs (default 30"+defaultNote+")"),
 		clock:         fs.String("clock", "", "wall (elapsed time) or cpu (this process's CPU time, steadier on a shared machine) (default wall"+defaultNote+")"),
 		statistic:     fs.String("statistic", "", "median or min of the timed runs (default median"+defaultNote+")"),
-		backendConfig: fs.String("backend-config", "", "GoMLX Go backend configuration, e.g. ops_sequential (the supernet's configuration); default: the backend's own defaults for lut build, the table's configuration for validate"),
+		backendConfig: fs.String("backend-config", "", "GoMLX Go backend configuration: ops_sequential (the supernet's) or ops_parallel (the backend's own default, which can deadlock on compute v0.1.2); default: ops_sequential for lut build, the table's configuration for validate"),
 		seed:          fs.Uint64("seed", 1, "seed of the random weights and inputs (and of the sampled subnets)"),
 	}
 }
@@ -336,6 +336,9 @@ func runHardwareValidate(ctx context.Context, e *env, args []string) error {
 	if !explicit {
 		if m := backendConfigRE.FindStringSubmatch(meta.Backend); m != nil {
 			backendConfig = m[1]
+			if backendConfig == "" {
+				fmt.Fprintf(e.Stderr, "warning: table %s was measured with the Go backend's default (parallel) executor; validating with %s, since that executor can deadlock on compute v0.1.2 (pass --backend-config ops_parallel to insist)\n", tg.Name, measure.DefaultBackendConfig)
+			}
 		}
 	}
 	m, err := measure.NewGoMLX(measure.Options{Seed: *mf.seed, BackendConfig: backendConfig})

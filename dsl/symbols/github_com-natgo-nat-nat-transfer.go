@@ -51,6 +51,7 @@ func init() {
 		"RandomSearch":           reflect.ValueOf(transfer.RandomSearch),
 		"ReadFinetune":           reflect.ValueOf(transfer.ReadFinetune),
 		"ReevaluateAll":          reflect.ValueOf(constant.MakeFromLiteral("\"all\"", token.STRING, 0)),
+		"ReevaluateContenders":   reflect.ValueOf(constant.MakeFromLiteral("\"contenders\"", token.STRING, 0)),
 		"ReevaluateFront":        reflect.ValueOf(constant.MakeFromLiteral("\"front\"", token.STRING, 0)),
 		"ReevaluateNone":         reflect.ValueOf(constant.MakeFromLiteral("\"none\"", token.STRING, 0)),
 		"ReferenceGenome":        reflect.ValueOf(constant.MakeFromLiteral("\"genome\"", token.STRING, 0)),
@@ -62,6 +63,7 @@ func init() {
 		"SampleUniform":          reflect.ValueOf(constant.MakeFromLiteral("\"uniform\"", token.STRING, 0)),
 		"SelectSpread":           reflect.ValueOf(transfer.SelectSpread),
 		"Top1":                   reflect.ValueOf(transfer.Top1),
+		"Winner":                 reflect.ValueOf(transfer.Winner),
 
 		// type definitions
 		"AdaptRequest":       reflect.ValueOf((*transfer.AdaptRequest)(nil)),

@@ -779,13 +779,19 @@ func CompareFinetune(res *FinetuneResult, front []archive.Row) FinetuneCompariso
 		return cmp
 	}
 	cmp.Margin = cmp.NAT.Top1 - res.Top1
-	switch {
-	case cmp.Margin > 0:
-		cmp.Winner = "NAT"
-	case cmp.Margin < 0:
-		cmp.Winner = "fine-tuning"
-	default:
-		cmp.Winner = "tie"
-	}
+	cmp.Winner = Winner(cmp.Margin)
 	return cmp
+}
+
+// Winner names the winner of a comparison by NAT's top-1 minus the reference's: "NAT",
+// "fine-tuning" or "tie".
+func Winner(margin float64) string {
+	switch {
+	case margin > 0:
+		return "NAT"
+	case margin < 0:
+		return "fine-tuning"
+	default:
+		return "tie"
+	}
 }

@@ -41,14 +41,23 @@ type GoMLX struct {
 	mu      sync.Mutex
 }
 
+// DefaultBackendConfig is the Go backend configuration used when Options.BackendConfig is empty:
+// nat/supernet's (supernet.DefaultBackendConfig), so that measured latencies are of the
+// networks as the supernet runs them.
+const DefaultBackendConfig = "ops_sequential"
+
 // Options configures NewGoMLX.
 type Options struct {
 	// Backend to run on; nil means GoMLX's pure-Go backend (github.com/gomlx/compute gobackend)
 	// configured by BackendConfig.
 	Backend compute.Backend
-	// BackendConfig configures the Go backend when Backend is nil: "" (its defaults, what the
-	// supernet uses) or e.g. "ops_sequential" (one op at a time; on a 2-core machine shared with
-	// other work this ran the nat-mnist subnets about twice as fast as the default).
+	// BackendConfig configures the Go backend when Backend is nil. "" means DefaultBackendConfig,
+	// "ops_sequential" (one op at a time), which is how nat/supernet runs; "ops_parallel" is the
+	// backend's own default. On a 2-core machine shared with other work ops_sequential ran the
+	// nat-mnist subnets about twice as fast, and compute v0.1.2's parallel executor deadlocks on
+	// graphs where two large matrix products are independent of each other (both wait in
+	// workerspool.Saturate for workers the executor holds), which the depthwise convolution's
+	// 2-D Toeplitz form creates (its per-layer band products depend only on the weights).
 	BackendConfig string
 	// BackendName describes Backend in the tables built; default "gomlx/<backend name>".
 	BackendName string
@@ -59,6 +68,9 @@ type Options struct {
 // NewGoMLX returns a measurer on the given backend.
 func NewGoMLX(opt Options) (*GoMLX, error) {
 	be := opt.Backend
+	if opt.BackendConfig == "" {
+		opt.BackendConfig = DefaultBackendConfig
+	}
 	if be == nil {
 		var err error
 		if be, err = gobackend.New(opt.BackendConfig); err != nil {

@@ -17,6 +17,12 @@ package ops
 //   Depthwise becomes a single call and its gradient a pair of them.
 //   Until then depthwise.go offers the fastest formulations built from other ops (shifted
 //   slices; a Toeplitz batched matmul along the width; a 2-D Toeplitz matmul over small maps).
+// - compute v0.1.2's parallel executor (the Go backend's default configuration) deadlocks when two
+//   large matrix products that do not depend on each other run at once: each waits in
+//   workerspool.Saturate for workers the executor itself holds. The 2-D Toeplitz form's band
+//   products depend only on the weights, so graphs with several such layers trigger it. The
+//   supernet (supernet.DefaultBackendConfig) and latency measurement (measure.DefaultBackendConfig)
+//   run "ops_sequential", which cannot.
 // - Elementwise ops against a broadcast operand, and ReduceSum, run a per-element index iterator
 //   in compute v0.1.2; BroadcastRows and ColumnSums (ops.go) route them through MatMul instead.
 // - GoMLX v0.28.2 differentiates DotGeneral into products whose contracting axis is not the last
