@@ -11,7 +11,7 @@ import (
 	"github.com/natgo/nat/nat/archive"
 	"github.com/natgo/nat/nat/cost"
 	"github.com/natgo/nat/nat/space"
-	"github.com/natgo/nat/nat/supernet"
+	"github.com/natgo/nat/nat/supernet/supernettest"
 	"github.com/natgo/nat/nat/transfer"
 	"github.com/natgo/nat/nat/transfer/bind"
 	"github.com/natgo/nat/nat/transfer/transfertest"
@@ -24,7 +24,7 @@ func TestTransferCommand(t *testing.T) {
 		t.Skip("trains a supernet")
 	}
 	sp := tinyCLISpace()
-	src := freshCheckpoint(t, sp, 2)
+	src := supernettest.Checkpoint(t, sp, 2)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", out, "--iterations", "1",
 		"--initial", "12", "--candidates", "2", "--adapt-steps", "2", "--batch-size", "16", "--predictor", "rbf",
@@ -90,7 +90,7 @@ func TestFinetuneCommand(t *testing.T) {
 		t.Skip("trains a supernet")
 	}
 	sp := tinyCLISpace()
-	src := freshCheckpoint(t, sp, 2)
+	src := supernettest.Checkpoint(t, sp, 2)
 	natDir := filepath.Join(t.TempDir(), "nat")
 	natExp := transfer.Experiment{Space: sp, SourceSupernet: src, Target: "mnist", OutDir: natDir, Seed: 1,
 		ValidationSize: 100, CalibrationSize: 100, Predictor: "rbf", Search: transfer.SearchSettings{Population: 12, Generations: 2},
@@ -213,21 +213,6 @@ func TestFinetuneCommand(t *testing.T) {
 }
 
 // tinyCLISpace is TestTransferCommand's tiny space.
-// freshCheckpoint saves a freshly initialised supernet of sp (seeded) and returns its path.
-func freshCheckpoint(t *testing.T, sp *space.Space, seed uint64) string {
-	t.Helper()
-	src := filepath.Join(t.TempDir(), "tiny.ckpt")
-	n, err := supernet.New(sp, 1, supernet.Options{Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
-
 func tinyCLISpace() *space.Space {
 	return &space.Space{
 		Name: "tiny", InChannels: 1, Classes: 10, Resolutions: []int{12, 16}, WidthMults: []float64{1},

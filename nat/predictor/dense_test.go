@@ -59,24 +59,7 @@ func TestCholeskyAndInverseMatchLAPACK(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, q := range []int{1, 2, 3, 4, 5, 8, 9, 13, 31, 64, 101} {
 		stride := q + 3
-		// A = M M^T + q I.
-		m := make([]float64, q*q)
-		for i := range m {
-			m[i] = rng.NormFloat64()
-		}
-		a := make([]float64, q*stride)
-		for i := 0; i < q; i++ {
-			for j := 0; j < q; j++ {
-				s := 0.0
-				for k := 0; k < q; k++ {
-					s += m[i*q+k] * m[j*q+k]
-				}
-				if i == j {
-					s += float64(q)
-				}
-				a[i*stride+j] = s
-			}
-		}
+		a := spd(rng, q, stride)
 		orig := append([]float64(nil), a...)
 		ref := append([]float64(nil), a...)
 		if !cholesky(a, q, stride) {
@@ -167,14 +150,14 @@ func TestDot4x2IsTwoDot4(t *testing.T) {
 	}
 }
 
-// spd returns a q x q symmetric positive definite matrix (M M^T + q I, M standard normal).
-func spd(q int) []float64 {
-	rng := rand.New(rand.NewPCG(1, 2))
+// spd returns a q x q symmetric positive definite matrix (M M^T + q I, M standard normal from
+// rng), row-major with the given row stride (>= q).
+func spd(rng *rand.Rand, q, stride int) []float64 {
 	m := make([]float64, q*q)
 	for i := range m {
 		m[i] = rng.NormFloat64()
 	}
-	a := make([]float64, q*q)
+	a := make([]float64, q*stride)
 	for i := 0; i < q; i++ {
 		for j := 0; j < q; j++ {
 			s := 0.0
@@ -184,7 +167,7 @@ func spd(q int) []float64 {
 			if i == j {
 				s += float64(q)
 			}
-			a[i*q+j] = s
+			a[i*stride+j] = s
 		}
 	}
 	return a
@@ -194,7 +177,7 @@ func spd(q int) []float64 {
 // dtrtri at the ensemble members' size (288).
 func BenchmarkDenseChol(b *testing.B) {
 	q := 288
-	a0 := spd(q)
+	a0 := spd(rand.New(rand.NewPCG(1, 2)), q, q)
 	a := make([]float64, q*q)
 	b.Run("mine", func(b *testing.B) {
 		for b.Loop() {

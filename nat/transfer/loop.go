@@ -486,7 +486,7 @@ func (r *runner) initial(ctx context.Context) error {
 		r.entries = append(r.entries, e)
 	}
 	secs := map[string]float64{}
-	if r.exp.WarmupSteps > 0 && !r.noCheckpoints {
+	if r.exp.WarmupSteps > 0 {
 		ts := time.Now()
 		if err := r.warmup(ctx, r.exp.scheduleSteps()); err != nil {
 			return err

@@ -29,6 +29,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/natgo/nat/nat/hardware"
 	"github.com/natgo/nat/nat/space"
+	"github.com/natgo/nat/nat/supernet"
 	"github.com/natgo/nat/nat/supernet/ops"
 )
 
@@ -44,7 +45,7 @@ type GoMLX struct {
 // DefaultBackendConfig is the Go backend configuration used when Options.BackendConfig is empty:
 // nat/supernet's (supernet.DefaultBackendConfig), so that measured latencies are of the
 // networks as the supernet runs them.
-const DefaultBackendConfig = "ops_sequential"
+const DefaultBackendConfig = supernet.DefaultBackendConfig
 
 // Options configures NewGoMLX.
 type Options struct {
@@ -52,7 +53,7 @@ type Options struct {
 	// configured by BackendConfig.
 	Backend compute.Backend
 	// BackendConfig configures the Go backend when Backend is nil. "" means DefaultBackendConfig,
-	// "ops_sequential" (one op at a time), which is how nat/supernet runs; "ops_parallel" is the
+	// nat/supernet's "ops_sequential" (one op at a time); "ops_parallel" is the
 	// backend's own default. On a 2-core machine shared with other work ops_sequential ran the
 	// nat-mnist subnets about twice as fast, and compute v0.1.2's parallel executor deadlocks on
 	// graphs where two large matrix products are independent of each other (both wait in

@@ -265,15 +265,7 @@ func (t *toeplitzConv) product(lhs, matrix *Node) *Node {
 // toeplitzBand is the constant band[j, q*wo+o] = 1 where q == o*stride + j - k/2 is a column of
 // the unpadded input (0 <= q < w), shaped [k, w*wo].
 func toeplitzBand(g *Graph, dtype dtypes.DType, k, w, wo, stride int) *Node {
-	band := make([]float32, k*w*wo)
-	for j := 0; j < k; j++ {
-		for o := 0; o < wo; o++ {
-			if q := o*stride + j - k/2; q >= 0 && q < w {
-				band[j*w*wo+q*wo+o] = 1
-			}
-		}
-	}
-	return ConvertDType(Reshape(Const(g, band), k, w*wo), dtype)
+	return ConvertDType(Reshape(Const(g, oneDBand(k, w, wo, stride)), k, w*wo), dtype)
 }
 
 // toeplitz2D holds one 2-D Toeplitz depthwise convolution's sizes and its constant band.

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/natgo/nat/nat/archive"
 	"github.com/natgo/nat/nat/space"
-	"github.com/natgo/nat/nat/supernet"
+	"github.com/natgo/nat/nat/supernet/supernettest"
 	"github.com/natgo/nat/nat/transfer"
 	"github.com/natgo/nat/nat/transfer/bind"
 )
@@ -39,21 +38,6 @@ func tinyExperiment(t *testing.T, source, dir string) transfer.Experiment {
 	}
 }
 
-// freshCheckpoint saves a freshly initialised supernet of tinySpace (seed 1) and returns its path.
-func freshCheckpoint(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join(t.TempDir(), "source.ckpt")
-	n, err := supernet.New(tinySpace(), 1, supernet.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	if err := n.Save(src, supernet.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
-
 func open(t *testing.T, exp transfer.Experiment) *bind.Supernet {
 	t.Helper()
 	net, err := bind.Open(exp, bind.Options{MaxTrain: 800})
@@ -72,7 +56,7 @@ func TestRealSupernetResumeEqualsUninterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a supernet")
 	}
-	src := freshCheckpoint(t)
+	src := supernettest.Checkpoint(t, tinySpace(), 1)
 
 	ref := t.TempDir()
 	exp := tinyExperiment(t, src, ref)
@@ -127,7 +111,7 @@ func TestRealSupernetResumeEqualsUninterrupted(t *testing.T) {
 }
 
 func TestOpenChecksTheTarget(t *testing.T) {
-	src := freshCheckpoint(t)
+	src := supernettest.Checkpoint(t, tinySpace(), 1)
 	exp := tinyExperiment(t, src, t.TempDir())
 	exp.Target = "no-such-set"
 	if _, err := bind.Open(exp, bind.Options{}); err == nil {

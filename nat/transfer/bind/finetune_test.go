@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/natgo/nat/nat/supernet/supernettest"
 	"github.com/natgo/nat/nat/transfer"
 	"github.com/natgo/nat/nat/transfer/bind"
 )
@@ -19,7 +20,7 @@ func TestRealFinetuneResumeEqualsUninterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a supernet")
 	}
-	src := freshCheckpoint(t)
+	src := supernettest.Checkpoint(t, tinySpace(), 1)
 	ref, err := transfer.ChooseReference(tinySpace(), "largest")
 	if err != nil {
 		t.Fatal(err)
