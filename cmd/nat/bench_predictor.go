@@ -39,7 +39,7 @@ type predictorBenchRow struct {
 // Kendall tau on a disjoint held-out set. It writes a markdown table with the command that
 // made it.
 func runBenchPredictor(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench predictor", "nat bench predictor [--sizes 100,200,300] [--test 1000] [--seeds 3] [--models all] [--features scaled] [--as-repeats 1] [--archive DIR] [--out results/predictors/synthetic.md] [--json]")
+	fs := newFlags(e, "bench predictor", "nat bench predictor [--sizes 100,200,300] [--test 1000] [--seeds 3] [--models all] [--features scaled] [--as-repeats 5] [--archive DIR] [--out results/predictors/synthetic.md] [--json]")
 	sizes := fs.String("sizes", "100,200,300", "training-set sizes, comma-separated")
 	test := fs.Int("test", 1000, "held-out samples (distinct from the training samples)")
 	seeds := fs.Int("seeds", 3, "repetitions with different data and model seeds; the table shows mean and std")
@@ -49,7 +49,7 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 	features := fs.String("features", "scaled", "feature map: scaled or onehot")
 	out := fs.String("out", "results/predictors/synthetic.md", "markdown file to write (- for none)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of the table")
-	asRepeats := fs.Int("as-repeats", 1, "adaptive switching's cross-validation repeats (1: plain 10-fold, NAT's)")
+	asRepeats := fs.Int("as-repeats", 5, "adaptive switching's cross-validation repeats (the default, 5: 5x repeated 10-fold; 1: one 10-fold, NAT's)")
 	archiveDir := fs.String("archive", "", "score on a NAT run's archive directory instead of synthetic data: the latest iteration's (genes, top1) pairs, "+
 		"split at random per seed into a training set of each size and a held-out set of the remaining subnets (at most --test)")
 	if err := fs.Parse(args); err != nil {
@@ -114,7 +114,7 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 					return err
 				}
 				model, err := predictor.New(name, sd)
-				if err == nil && (name == "adaptive-switching" || name == "as") && *asRepeats > 1 {
+				if err == nil && (name == "adaptive-switching" || name == "as") {
 					model, err = predictor.NewSwitching(predictor.SwitchingOptions{Seed: sd, Repeats: *asRepeats})
 				}
 				if err != nil {
@@ -160,7 +160,9 @@ func runBenchPredictor(ctx context.Context, e *env, args []string) error {
 	cmd := "nat bench predictor " + strings.Join(args, " ")
 	md := predictorMarkdown(rows, ns, names, cmd, *test, *seeds, *noise, fm, source)
 	if *asRepeats > 1 {
-		md += fmt.Sprintf("\nAdaptive switching here scores %dx repeated 10-fold cross-validation (%d folds per model), not NAT's single 10-fold.\n", *asRepeats, 10**asRepeats)
+		md += fmt.Sprintf("\nAdaptive switching here scores %dx repeated 10-fold cross-validation (%d folds per model; kriging in closed form with theta from the full fit, the trees by their out-of-bag predictions), not NAT's single 10-fold.\n", *asRepeats, 10**asRepeats)
+	} else {
+		md += "\nAdaptive switching here scores one 10-fold cross-validation, NAT's (kriging in closed form with theta from the full fit, the trees by their out-of-bag predictions).\n"
 	}
 	fmt.Fprint(e.Stdout, md)
 	if *out != "-" {

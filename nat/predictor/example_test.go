@@ -45,7 +45,7 @@ func Example() {
 	fmt.Printf("folds scored per model: %d\n", len(as.Scores()[0].Tau))
 	fmt.Printf("held-out Kendall tau above 0.7: %v\n", tau > 0.7)
 	// Output:
-	// chose: rbf
-	// folds scored per model: 10
+	// chose: kriging
+	// folds scored per model: 50
 	// held-out Kendall tau above 0.7: true
 }

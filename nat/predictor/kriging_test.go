@@ -1,6 +1,7 @@
 package predictor
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -137,4 +138,66 @@ func repeated(gs [][]int, i int) bool {
 		}
 	}
 	return false
+}
+
+// With theta and the normalisation fixed, the closed-form cross-validation (fitCV) must equal
+// kriging models fitted without each fold, for both trends and overlapping (repeated) folds.
+func TestKrigingHeldOutEqualsRefit(t *testing.T) {
+	X, y := randomData(50, 3, 11, smooth)
+	var folds [][]int
+	for r := 0; r < 2; r++ {
+		folds = append(folds, repeatFolds(len(y), 6, 3, r)...)
+	}
+	for _, reg := range []Regression{LinearTrend, ConstantTrend} {
+		opts := KrigingOptions{Regression: reg, Theta: 2, Raw: true}
+		k, _ := NewKriging(opts)
+		held, err := k.fitCV(X, y, folds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := 0
+		for f, S := range folds {
+			test := map[int]bool{}
+			for _, i := range S {
+				test[i] = true
+			}
+			var tx, ex [][]float64
+			var ty []float64
+			for i := range y {
+				if !test[i] {
+					tx, ty = append(tx, X[i]), append(ty, y[i])
+				}
+			}
+			for _, i := range S {
+				ex = append(ex, X[i])
+			}
+			fk, _ := NewKriging(opts)
+			if err := fk.Fit(tx, ty); err != nil {
+				t.Fatal(err)
+			}
+			p, _ := fk.Predict(ex)
+			for q, i := range S {
+				if math.Abs(p[q]-held[at+q]) > 1e-8*(1+math.Abs(p[q])) {
+					t.Fatalf("%s trend, fold %d sample %d: closed form %v, refit %v", reg, f, i, held[at+q], p[q])
+				}
+			}
+			at += len(S)
+		}
+		// The model is left fitted on all the data: it interpolates them.
+		p, _ := k.Predict(X)
+		for i := range y {
+			if math.Abs(p[i]-y[i]) > 1e-6 {
+				t.Fatalf("%s trend: after fitCV, prediction at x_%d = %v, want %v", reg, i, p[i], y[i])
+			}
+		}
+	}
+}
+
+// RefitPerFold turns the shortcut off: adaptive switching then refits per fold.
+func TestKrigingRefitPerFoldHasNoShortcut(t *testing.T) {
+	X, y := randomData(30, 3, 1, smooth)
+	k, _ := NewKriging(KrigingOptions{RefitPerFold: true})
+	if _, err := k.fitCV(X, y, Folds(len(y), 5, 1)); !errors.Is(err, errNoCVShortcut) {
+		t.Fatalf("fitCV with RefitPerFold: err %v, want errNoCVShortcut", err)
+	}
 }

@@ -58,6 +58,49 @@ func TestTreesDeterministicAcrossWorkers(t *testing.T) {
 	}
 }
 
+// The forest's cross-validation shortcut predicts each sample by the trees that never drew it:
+// such a prediction cannot depend on the sample's own target (the other trees' bootstraps and
+// splits do not see it), yet it must rank the samples as a held-out prediction would.
+func TestTreesOutOfBagIgnoresOwnTarget(t *testing.T) {
+	X, y := randomData(120, 4, 7, smooth)
+	folds := Folds(len(y), 10, 2)
+	fit := func(y []float64) []float64 {
+		b, _ := NewBaggedTrees(TreesOptions{Trees: 60, Seed: 5})
+		held, err := b.fitCV(X, y, folds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return held
+	}
+	held := fit(y)
+	var truth []float64
+	for _, S := range folds {
+		for _, i := range S {
+			truth = append(truth, y[i])
+		}
+	}
+	if tau, err := rank.KendallTau(held, truth); err != nil || tau < 0.4 {
+		t.Fatalf("out-of-bag predictions rank the targets with tau %v (%v), want >= 0.4", tau, err)
+	}
+	// Moving one sample's target far away changes every tree that drew it, and no other.
+	at := 0
+	for _, S := range folds[:3] {
+		for q, i := range S {
+			y2 := append([]float64(nil), y...)
+			y2[i] += 1000
+			if h := fit(y2); h[at+q] != held[at+q] {
+				t.Fatalf("sample %d: its out-of-bag prediction moved from %v to %v with its own target", i, held[at+q], h[at+q])
+			}
+		}
+		at += len(S)
+	}
+	// With a single tree most samples are in its bootstrap: refit per fold instead.
+	b, _ := NewBaggedTrees(TreesOptions{Trees: 1, Seed: 5})
+	if _, err := b.fitCV(X, y, folds); !errors.Is(err, errNoCVShortcut) {
+		t.Fatalf("one tree: err %v, want errNoCVShortcut", err)
+	}
+}
+
 func TestMLPLearnsSmoothFunction(t *testing.T) {
 	X, y := randomData(150, 3, 24, smooth)
 	p, _ := NewMLP(MLPOptions{Hidden: []int{32, 32, 32}, Epochs: 400, Seed: 5})
@@ -106,7 +149,7 @@ func TestSwitchingChoosesByMeanMinusStd(t *testing.T) {
 	trees, _ := SpecOf("bagged-trees")
 	failing := Spec{Name: "broken", New: func(uint64) (Predictor, error) { return nil, errors.New("cannot build") }}
 	constant := Spec{Name: "constant", New: func(uint64) (Predictor, error) { return &constModel{}, nil }}
-	s, err := NewSwitching(SwitchingOptions{Folds: 5, Seed: 1, Candidates: []Spec{constant, failing, trees, rbf}})
+	s, err := NewSwitching(SwitchingOptions{Folds: 5, Repeats: 1, Seed: 1, Candidates: []Spec{constant, failing, trees, rbf}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +419,7 @@ func TestSwitchingRepeats(t *testing.T) {
 	trees := Spec{Name: "bagged-trees", New: func(seed uint64) (Predictor, error) {
 		return NewBaggedTrees(TreesOptions{Trees: 10, Seed: seed})
 	}}
-	one, _ := NewSwitching(SwitchingOptions{Folds: 5, Seed: 4, Candidates: []Spec{rbf, trees}})
+	one, _ := NewSwitching(SwitchingOptions{Folds: 5, Repeats: 1, Seed: 4, Candidates: []Spec{rbf, trees}})
 	three, _ := NewSwitching(SwitchingOptions{Folds: 5, Seed: 4, Repeats: 3, Candidates: []Spec{rbf, trees}})
 	if err := one.Fit(X, y); err != nil {
 		t.Fatal(err)
