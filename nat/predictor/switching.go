@@ -51,12 +51,15 @@ type ModelScore struct {
 }
 
 // Switching is adaptive switching (Lu et al., NSGANetV2/MSuNAS; used by NAT): it scores every
-// candidate model by k-fold cross-validation, Kendall tau per fold, picks the one maximising
-// mean(tau) - std(tau), refits it on all the data and predicts with it. It needs more samples
-// than features and at least two held-out samples per fold.
+// candidate model by k-fold cross-validation (by default 5x repeated; NAT's is one k-fold), Kendall
+// tau per fold, picks the one maximising mean(tau) - std(tau), refits it on all the data and
+// predicts with it. It needs more samples than features and at least two held-out samples per
+// fold.
 //
-// RBF models are cross-validated from one factorization (exact, see rbfCore.heldOut) and keep
-// that fit if they win; other models are fitted once per fold and the winner once more.
+// Models with a cross-validation shortcut are scored from one fit, which they keep if they win:
+// the RBF models exactly from one factorization (rbfCore.heldOut), kriging in closed form with
+// theta from the full fit (Kriging.fitCV), the trees by out-of-bag predictions
+// (BaggedTrees.fitCV). Other models (the MLP) are fitted once per fold and the winner once more.
 type Switching struct {
 	opts   SwitchingOptions
 	chosen Predictor
