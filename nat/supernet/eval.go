@@ -27,6 +27,9 @@ type EvalOptions struct {
 	MaxImages int
 	// Seed picks the calibration images.
 	Seed uint64
+	// Workers is how many recalibration or evaluation batches run at once (default
+	// DefaultEvalWorkers). The batches are the same for any value, so the results are identical.
+	Workers int
 }
 
 func (o EvalOptions) withDefaults() EvalOptions {
@@ -38,6 +41,9 @@ func (o EvalOptions) withDefaults() EvalOptions {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 256
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultEvalWorkers()
 	}
 	return o
 }
@@ -103,24 +109,34 @@ func (n *Supernet) recalibrate(ctx context.Context, arch space.Arch, calib *data
 	bs := min(opt.CalibBatch, total)
 	steps := total / bs // full batches only: one executable, equal weights
 	perm := rand.New(rand.NewPCG(opt.Seed, 0xca1)).Perm(calib.N)[:steps*bs]
-	var sums [][]float64
-	var img []float32
-	for s := 0; s < steps; s++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		img, _ = calib.Batch(perm[s*bs:(s+1)*bs], data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, img)
-		in := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(img, bs, arch.Resolution, arch.Resolution, n.Space.InChannels)}
+	// Each batch's statistics go to its own slot and are summed in batch order afterwards, so
+	// any number of workers gives the same result.
+	stats := make([][][]float32, steps)
+	imgs := make([][]float32, opt.Workers) // one image buffer per worker
+	err = forEach(ctx, steps, opt.Workers, func(w, s int) error {
+		imgs[w], _ = calib.Batch(perm[s*bs:(s+1)*bs], data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, imgs[w])
+		in := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(imgs[w], bs, arch.Resolution, arch.Resolution, n.Space.InChannels)}
 		outs, err := run(c, in, params)
 		finalizeAll(in)
 		if err != nil {
 			return fmt.Errorf("supernet: recalibrating %s: %w", arch, err)
 		}
+		defer finalizeAll(outs)
+		stats[s] = make([][]float32, len(outs))
+		for i, o := range outs {
+			stats[s][i] = tensors.MustCopyFlatData[float32](o)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var sums [][]float64
+	for _, outs := range stats {
 		if sums == nil {
 			sums = make([][]float64, len(outs))
 		}
-		for i, o := range outs {
-			v := tensors.MustCopyFlatData[float32](o)
+		for i, v := range outs {
 			if sums[i] == nil {
 				sums[i] = make([]float64, len(v))
 			}
@@ -128,7 +144,6 @@ func (n *Supernet) recalibrate(ctx context.Context, arch space.Arch, calib *data
 				sums[i][j] += float64(x)
 			}
 		}
-		finalizeAll(outs)
 	}
 	if len(c.statNames)*2 != len(sums) {
 		return fmt.Errorf("supernet: recalibration of %s returned %d statistics for %d batch norms", arch, len(sums), len(c.statNames))
@@ -153,7 +168,7 @@ func (n *Supernet) evaluate(ctx context.Context, arch space.Arch, eval *data.Dat
 	if err := n.checkData(eval, "evaluation"); err != nil {
 		return Metrics{}, err
 	}
-	arch, _, err := n.checkArch(arch)
+	arch, plan, err := n.checkArch(arch)
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -161,25 +176,38 @@ func (n *Supernet) evaluate(ctx context.Context, arch space.Arch, eval *data.Dat
 	if opt.MaxImages > 0 {
 		total = min(total, opt.MaxImages)
 	}
-	var m Metrics
-	var img []float32
-	idx := make([]int, 0, opt.BatchSize)
-	for start := 0; start < total; start += opt.BatchSize {
-		if err := ctx.Err(); err != nil {
-			return m, err
-		}
-		idx = idx[:0]
-		for i := start; i < min(start+opt.BatchSize, total); i++ {
+	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
+	if err != nil {
+		return Metrics{}, err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return Metrics{}, err
+	}
+	defer finalizeAll(params)
+	// Batches run concurrently, each into its own slot; the metrics are accumulated in image
+	// order afterwards, so they are the same for any number of workers.
+	batches := (total + opt.BatchSize - 1) / opt.BatchSize
+	logits := make([][]float32, batches)
+	imgs := make([][]float32, opt.Workers) // one image buffer per worker
+	err = forEach(ctx, batches, opt.Workers, func(w, b int) error {
+		idx := make([]int, 0, opt.BatchSize)
+		for i := b * opt.BatchSize; i < min((b+1)*opt.BatchSize, total); i++ {
 			idx = append(idx, i)
 		}
-		real := len(idx)
-		img, _ = eval.Batch(idx, data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, img)
-		logits, err := n.logits(arch, img, real, opt.BatchSize)
-		if err != nil {
-			return m, err
-		}
-		for i := 0; i < real; i++ {
-			accumulate(&m, logits[i*n.Space.Classes:(i+1)*n.Space.Classes], int(eval.Labels[idx[i]]))
+		imgs[w], _ = eval.Batch(idx, data.BatchOptions{Resolution: arch.Resolution, Mean: n.Mean, Std: n.Std}, imgs[w])
+		var err error
+		logits[b], err = n.runLogits(c, params, arch, imgs[w], len(idx), opt.BatchSize)
+		return err
+	})
+	if err != nil {
+		return Metrics{}, err
+	}
+	var m Metrics
+	classes := n.Space.Classes
+	for b, l := range logits {
+		for i := 0; i < len(l)/classes; i++ {
+			accumulate(&m, l[i*classes:(i+1)*classes], int(eval.Labels[b*opt.BatchSize+i]))
 		}
 	}
 	if m.N > 0 {
@@ -228,6 +256,22 @@ func (n *Supernet) logits(arch space.Arch, images []float32, count, batch int) (
 	if err != nil {
 		return nil, err
 	}
+	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
+	if err != nil {
+		return nil, err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return nil, err
+	}
+	defer finalizeAll(params)
+	return n.runLogits(c, params, arch, images, count, batch)
+}
+
+// runLogits runs the inference executable c of arch with parameter tensors params on count
+// images padded to batch rows (repeating the first). It touches no supernet state, so several
+// goroutines may call it at once.
+func (n *Supernet) runLogits(c *compiled, params []*tensors.Tensor, arch space.Arch, images []float32, count, batch int) ([]float32, error) {
 	per := arch.Resolution * arch.Resolution * n.Space.InChannels
 	if len(images) < count*per || count == 0 || count > batch {
 		return nil, fmt.Errorf("supernet: %d floats for %d images of %dx%dx%d (batch %d)", len(images), count, arch.Resolution, arch.Resolution, n.Space.InChannels, batch)
@@ -240,18 +284,9 @@ func (n *Supernet) logits(arch space.Arch, images []float32, count, batch int) (
 			copy(buf[i*per:(i+1)*per], images[:per])
 		}
 	}
-	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
-	if err != nil {
-		return nil, err
-	}
-	params, err := n.paramTensors(c.names)
-	if err != nil {
-		return nil, err
-	}
 	in := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(buf, batch, arch.Resolution, arch.Resolution, n.Space.InChannels)}
 	outs, err := run(c, in, params)
 	finalizeAll(in)
-	finalizeAll(params)
 	if err != nil {
 		return nil, fmt.Errorf("supernet: inference of %s: %w", arch, err)
 	}

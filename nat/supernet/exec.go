@@ -186,15 +186,24 @@ func (n *Supernet) executable(kind execKind, arch space.Arch, plan space.Plan, t
 	return c, nil
 }
 
-// paramTensors makes input tensors of the named parameters (copies of the host values).
-func (n *Supernet) paramTensors(names []string) ([]*tensors.Tensor, error) {
-	out := make([]*tensors.Tensor, len(names))
+// paramTensors makes input tensors of the named parameters (copies of the host values), already
+// on the backend's device. Materialising them here, on one goroutine, is what lets concurrent
+// executions share them: GoMLX v0.28.2's Exec moves a host tensor to the device while reading its
+// state without the tensor's lock, so two executions doing it at once can see a tensor between
+// its host and device forms ("Tensor has no local or on-device representation").
+func (n *Supernet) paramTensors(names []string) (out []*tensors.Tensor, err error) {
+	out = make([]*tensors.Tensor, len(names))
 	for i, nm := range names {
 		p, err := n.params.get(nm)
 		if err != nil {
+			finalizeAll(out)
 			return nil, err
 		}
 		out[i] = tensors.FromFlatDataAndDimensions(p.Value, p.Dims...)
+		if _, err := out[i].Buffer(n.backend, 0); err != nil {
+			finalizeAll(out)
+			return nil, fmt.Errorf("supernet: moving %s to the backend: %w", nm, err)
+		}
 	}
 	return out, nil
 }

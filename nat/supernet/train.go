@@ -39,6 +39,15 @@ type TrainOptions struct {
 	// steps ScheduleStart .. ScheduleStart+Steps-1 (for chunked, resumable runs). WarmupSteps
 	// then defaults to ScheduleSteps/20.
 	ScheduleStart, ScheduleSteps int
+	// Workers splits each subnet's batch into this many contiguous parts (default
+	// DefaultTrainWorkers; 1 trains the whole batch at once, as before) that run concurrently;
+	// their gradients, losses and accuracies are averaged weighted by part size, in part order,
+	// so results never depend on timing. Batch norm then normalises each part with its own
+	// statistics ("ghost batch norm"), which changes training slightly: the weights depend on
+	// Workers (but not on the number of cores). Parts have at least 16 images: a batch of B
+	// images is split into min(Workers, B/16) parts. Batch order, augmentation, dropout masks
+	// and sampled subnets are drawn exactly as with 1 worker.
+	Workers int
 	// Progress, when set, is called every ProgressEvery steps (default 20) and after the last.
 	Progress      func(TrainProgress)
 	ProgressEvery int
@@ -77,6 +86,9 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 20
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultTrainWorkers
 	}
 	return o, nil
 }
@@ -170,7 +182,7 @@ func (n *Supernet) Train(ctx context.Context, sampler Sampler, train *data.Datas
 			for i, j := range idx {
 				labelT[i] = train.Labels[j]
 			}
-			loss, correct, err := n.trainOne(a, plan, tc, imgBuf, labelT, rng, grads, touched)
+			loss, correct, err := n.trainOne(ctx, a, plan, tc, imgBuf, labelT, opt.Workers, rng, grads, touched)
 			if err != nil {
 				return res, err
 			}
@@ -201,44 +213,73 @@ func (n *Supernet) Train(ctx context.Context, sampler Sampler, train *data.Datas
 	return res, nil
 }
 
-// trainOne runs one subnet's training graph on a batch and adds its gradients to grads.
-func (n *Supernet) trainOne(a space.Arch, plan space.Plan, tc trainConfig, images []float32, labels []int32,
-	rng *rand.Rand, grads map[string][]float32, touched map[string]bool) (loss, correct float64, err error) {
+// trainOne runs one subnet's training graph on a batch and adds its gradients to grads. With
+// workers > 1 the batch is split into parts run concurrently (trainParts) whose results are
+// averaged weighted by part size.
+func (n *Supernet) trainOne(ctx context.Context, a space.Arch, plan space.Plan, tc trainConfig, images []float32, labels []int32,
+	workers int, rng *rand.Rand, grads map[string][]float32, touched map[string]bool) (loss, correct float64, err error) {
 	c, err := n.executable(kindTrain, a, plan, tc)
 	if err != nil {
 		return 0, 0, err
 	}
 	b := len(labels)
-	in := []*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(images, b, a.Resolution, a.Resolution, n.Space.InChannels),
-		tensors.FromFlatDataAndDimensions(labels, b),
-	}
+	per := a.Resolution * a.Resolution * n.Space.InChannels
+	fm := plan.Layers[len(plan.Layers)-2].OutC
+	var mask []float32
 	if c.dropout {
-		fm := plan.Layers[len(plan.Layers)-2].OutC
+		// Drawn for the whole batch, as with one worker, and split by rows.
 		p := n.Space.Dropout
-		mask := make([]float32, b*fm)
+		mask = make([]float32, b*fm)
 		for i := range mask {
 			if rng.Float64() >= p {
 				mask[i] = float32(1 / (1 - p))
 			}
 		}
-		in = append(in, tensors.FromFlatDataAndDimensions(mask, b, fm))
 	}
 	params, err := n.paramTensors(c.names)
 	if err != nil {
 		return 0, 0, err
 	}
-	outs, err := run(c, in, params)
-	finalizeAll(in)
-	finalizeAll(params)
+	defer finalizeAll(params)
+	parts := trainParts(b, workers)
+	bounds := partBounds(b, parts)
+	outs := make([][]*tensors.Tensor, parts)
+	defer func() {
+		for _, o := range outs {
+			finalizeAll(o)
+		}
+	}()
+	err = forEach(ctx, parts, parts, func(_, k int) error {
+		lo, hi := bounds[k], bounds[k+1]
+		in := []*tensors.Tensor{
+			tensors.FromFlatDataAndDimensions(images[lo*per:hi*per], hi-lo, a.Resolution, a.Resolution, n.Space.InChannels),
+			tensors.FromFlatDataAndDimensions(labels[lo:hi], hi-lo),
+		}
+		if c.dropout {
+			in = append(in, tensors.FromFlatDataAndDimensions(mask[lo*fm:hi*fm], hi-lo, fm))
+		}
+		o, err := run(c, in, params)
+		finalizeAll(in)
+		if err != nil {
+			return fmt.Errorf("supernet: training %s: %w", a, err)
+		}
+		outs[k] = o
+		return nil
+	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("supernet: training %s: %w", a, err)
+		return 0, 0, err
 	}
-	defer finalizeAll(outs)
-	loss = float64(tensors.MustCopyFlatData[float32](outs[0])[0])
-	correct = float64(tensors.MustCopyFlatData[float32](outs[1])[0])
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, 0, fmt.Errorf("supernet: training %s: loss is %g (learning rate too high?)", a, loss)
+	for k, o := range outs {
+		l := float64(tensors.MustCopyFlatData[float32](o[0])[0])
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return 0, 0, fmt.Errorf("supernet: training %s: loss is %g (learning rate too high?)", a, l)
+		}
+		if parts == 1 {
+			loss = l
+		} else {
+			loss += l * float64(bounds[k+1]-bounds[k]) / float64(b)
+		}
+		correct += float64(tensors.MustCopyFlatData[float32](o[1])[0])
 	}
 	for i, nm := range c.gradNames {
 		g, ok := grads[nm]
@@ -251,11 +292,28 @@ func (n *Supernet) trainOne(a space.Arch, plan space.Plan, tc trainConfig, image
 			clear(g)
 			touched[nm] = true
 		}
-		tensors.MustConstFlatData[float32](outs[2+i], func(flat []float32) {
-			for j, v := range flat {
-				g[j] += v
-			}
-		})
+		if parts == 1 {
+			tensors.MustConstFlatData[float32](outs[0][2+i], func(flat []float32) {
+				for j, v := range flat {
+					g[j] += v
+				}
+			})
+			continue
+		}
+		// Each part's loss is a mean over its images, so the batch's gradient is the
+		// part-size-weighted mean of the parts' gradients, summed in part order.
+		sum := make([]float32, len(g))
+		for k, o := range outs {
+			w := float32(bounds[k+1]-bounds[k]) / float32(b)
+			tensors.MustConstFlatData[float32](o[2+i], func(flat []float32) {
+				for j, v := range flat {
+					sum[j] += float32(w * v) // the conversion forbids fusing into an FMA: same result on every CPU
+				}
+			})
+		}
+		for j, v := range sum {
+			g[j] += v
+		}
 	}
 	return loss, correct, nil
 }
