@@ -1,6 +1,8 @@
 package supernet
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/natgo/nat/nat/data"
 	"github.com/natgo/nat/nat/space"
 )
 
@@ -189,4 +192,146 @@ func TestConcurrentExecExperiment(t *testing.T) {
 	measure("training 64 = 2x32, same exec", trainJob(train, 64), [2]job{trainJob(train, 32), trainJob(train, 32)})
 	measure("training 128 = 2x64, same exec", trainJob(train, 128), [2]job{trainJob(train, 64), trainJob(train, 64)})
 	measure("training 128 = 2x64, two execs", trainJob(train, 128), [2]job{trainJob(train, 64), trainJob(train2, 64)})
+}
+
+// TestTrainWorkersAccuracyExperiment measures what splitting training batches into parts (ghost
+// batch norm) does to accuracy and speed: the shipped MNIST supernet adapted to Fashion-MNIST
+// as the quickstart adapts it (uniform subnets, batch 64, peak rate 0.01), once per worker count,
+// then the smallest, median and largest subnets measured on test images. It runs only when
+// NAT_WORKERS_ACCURACY=1 (several minutes); NAT_WORKERS_STEPS sets the steps (default 150).
+func TestTrainWorkersAccuracyExperiment(t *testing.T) {
+	if os.Getenv("NAT_WORKERS_ACCURACY") != "1" {
+		t.Skip("set NAT_WORKERS_ACCURACY=1 to run the training-workers accuracy experiment")
+	}
+	steps := 150
+	if s := os.Getenv("NAT_WORKERS_STEPS"); s != "" {
+		if _, err := fmt.Sscan(s, &steps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	train, test, err := data.Load("fashion-mnist", data.LoadOptions{})
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, workers := range []int{1, 2} {
+		net, err := Load("../../results/supernets/mnist/supernet.bin", Options{})
+		if err != nil {
+			t.Skip(err)
+		}
+		sp := net.Space
+		c0 := cpuTime()
+		res, err := net.Train(context.Background(), Uniform(sp), train, TrainOptions{Steps: steps, BatchSize: 64, LR: 0.01,
+			Seed: 1, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cpu := cpuTime() - c0
+		line := fmt.Sprintf("workers %d: %d steps in %.1f s (%.1f img/s, %.1f CPU-s), last-window train loss %.3f acc %.3f |",
+			workers, res.Steps, res.Elapsed.Seconds(), res.ImagesPerSec, cpu.Seconds(), res.Loss, res.Accuracy)
+		for _, s := range []struct {
+			name string
+			a    space.Arch
+		}{{"smallest", sp.Smallest()}, {"median", MedianArch(sp, net.Width)}, {"largest", sp.Largest()}} {
+			m, err := net.Evaluate(context.Background(), s.a, train, test, EvalOptions{CalibImages: 200, MaxImages: 2000, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			line += fmt.Sprintf(" %s top-1 %.2f%%", s.name, 100*m.Top1)
+		}
+		t.Log(line)
+		net.Close()
+	}
+}
+
+// TestWorkersSpeedExperiment times Evaluate (recalibration on 200 images, then 512 images in
+// batches of 256, as the transfer quickstart measures a subnet) and training steps of the median
+// nat-mnist subnet with 1 and with 2 workers, alternating in one process so that load from
+// other processes hits both alike. It runs only when NAT_WORKERS_SPEED=1.
+func TestWorkersSpeedExperiment(t *testing.T) {
+	if os.Getenv("NAT_WORKERS_SPEED") != "1" {
+		t.Skip("set NAT_WORKERS_SPEED=1 to run the workers speed experiment")
+	}
+	sp, err := space.Preset(space.NATMNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sp.WidthMults[0]
+	net, err := New(sp, w, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	a := MedianArch(sp, w)
+	ds := randomDataset(1024, sp)
+	ctx := context.Background()
+	reps := 3
+	type timing struct{ wall, cpu []time.Duration }
+	times := map[string]*timing{}
+	var order []string
+	record := func(name string, f func() error) {
+		t0, c0 := time.Now(), cpuTime()
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		if times[name] == nil {
+			times[name] = &timing{}
+			order = append(order, name)
+		}
+		times[name].wall = append(times[name].wall, time.Since(t0))
+		times[name].cpu = append(times[name].cpu, cpuTime()-c0)
+	}
+	evalOpt := func(workers int) EvalOptions {
+		return EvalOptions{CalibImages: 200, BatchSize: 256, MaxImages: 512, Seed: 1, Workers: workers}
+	}
+	trainOpt := func(workers, batch int) TrainOptions {
+		return TrainOptions{Steps: 2, BatchSize: batch, Seed: 1, Workers: workers}
+	}
+	// Warm-up: compile every executable at every shape.
+	for _, workers := range []int{1, 2} {
+		if _, err := net.Evaluate(ctx, a, ds, ds, evalOpt(workers)); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range []int{64, 128} {
+			if _, err := net.Train(ctx, Fixed(a), ds, TrainOptions{Steps: 1, BatchSize: b, Workers: workers}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var m1, m2 Metrics
+	for r := 0; r < reps; r++ {
+		for _, workers := range []int{1, 2} {
+			record(fmt.Sprintf("evaluate (calib 200 + 512 images), workers %d", workers), func() error {
+				m, err := net.Evaluate(ctx, a, ds, ds, evalOpt(workers))
+				if workers == 1 {
+					m1 = m
+				} else {
+					m2 = m
+				}
+				return err
+			})
+		}
+		for _, b := range []int{64, 128} {
+			for _, workers := range []int{1, 2} {
+				record(fmt.Sprintf("train 2 steps of batch %d, workers %d", b, workers), func() error {
+					_, err := net.Train(ctx, Fixed(a), ds, trainOpt(workers, b))
+					return err
+				})
+			}
+		}
+	}
+	if m1 != m2 {
+		t.Errorf("metrics differ: 1 worker %+v, 2 workers %+v", m1, m2)
+	}
+	med := func(d []time.Duration) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	for _, name := range order {
+		tm := times[name]
+		t.Logf("%-50s median %7.0f ms wall, %7.0f ms CPU; all wall %v", name, ms(med(tm.wall)), ms(med(tm.cpu)), tm.wall)
+	}
+	for i := 0; i+1 < len(order); i += 2 {
+		t.Logf("%-50s speed-up %.2fx (median wall time, workers 1 / workers 2)", order[i], float64(med(times[order[i]].wall))/float64(med(times[order[i+1]].wall)))
+	}
 }
