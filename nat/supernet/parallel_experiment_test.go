@@ -198,7 +198,8 @@ func TestConcurrentExecExperiment(t *testing.T) {
 // batch norm) does to accuracy and speed: the shipped MNIST supernet adapted to Fashion-MNIST
 // as the quickstart adapts it (uniform subnets, batch 64, peak rate 0.01), once per worker count,
 // then the smallest, median and largest subnets measured on test images. It runs only when
-// NAT_WORKERS_ACCURACY=1 (several minutes); NAT_WORKERS_STEPS sets the steps (default 150).
+// NAT_WORKERS_ACCURACY=1 (several minutes); NAT_WORKERS_STEPS sets the steps (default 150) and
+// NAT_WORKERS_SEED the training seed (default 1).
 func TestTrainWorkersAccuracyExperiment(t *testing.T) {
 	if os.Getenv("NAT_WORKERS_ACCURACY") != "1" {
 		t.Skip("set NAT_WORKERS_ACCURACY=1 to run the training-workers accuracy experiment")
@@ -206,6 +207,12 @@ func TestTrainWorkersAccuracyExperiment(t *testing.T) {
 	steps := 150
 	if s := os.Getenv("NAT_WORKERS_STEPS"); s != "" {
 		if _, err := fmt.Sscan(s, &steps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed := uint64(1)
+	if s := os.Getenv("NAT_WORKERS_SEED"); s != "" {
+		if _, err := fmt.Sscan(s, &seed); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -221,7 +228,7 @@ func TestTrainWorkersAccuracyExperiment(t *testing.T) {
 		sp := net.Space
 		c0 := cpuTime()
 		res, err := net.Train(context.Background(), Uniform(sp), train, TrainOptions{Steps: steps, BatchSize: 64, LR: 0.01,
-			Seed: 1, Workers: workers})
+			Seed: seed, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
