@@ -18,7 +18,9 @@ type EvalOptions struct {
 	// CalibImages is how many training images re-estimate the batch-norm statistics of the
 	// subnet (default 2,000, or the whole set when smaller).
 	CalibImages int
-	// CalibBatch is the recalibration batch size (default 200).
+	// CalibBatch is the recalibration batch size (default 100). The statistics are the mean over
+	// batches of each batch's mean and variance, and batches run Workers at a time, so the
+	// default splits the transfer loop's 200 calibration images into two concurrent batches.
 	CalibBatch int
 	// BatchSize of evaluation (default 256). The last batch is padded, so one compiled
 	// executable serves the whole split.
@@ -37,7 +39,7 @@ func (o EvalOptions) withDefaults() EvalOptions {
 		o.CalibImages = 2000
 	}
 	if o.CalibBatch <= 0 {
-		o.CalibBatch = 200
+		o.CalibBatch = 100
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 256
