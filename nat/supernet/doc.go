@@ -19,5 +19,12 @@
 // gets its own compiled executables (training, BN recalibration, inference) held in an LRU that
 // finalizes what it evicts.
 //
+// Both cores: the backend runs as many executions at once as there are goroutines calling it, so
+// evaluation and recalibration run EvalOptions.Workers batches at a time (identical results for
+// any value), and training splits each subnet's batch into TrainOptions.Workers parts (default 2,
+// a constant so that trained weights do not depend on the machine) whose gradients are averaged;
+// batch norm then normalises each part by its own statistics ("ghost batch norm"). Workers: 1
+// trains exactly as one whole batch.
+//
 // It is not a data loader (see nat/data) and not the search (see the transfer loop).
 package supernet
