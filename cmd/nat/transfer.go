@@ -21,9 +21,10 @@ import (
 func runTransfer(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "transfer", "nat transfer --out DIR [--source-supernet PATH] [--target fashion-mnist] [--iterations N] [flags]\n\n"+
 		"The defaults are the quickstart, sized for 2 cores (about 10 minutes): the shipped MNIST supernet\n"+
-		"adapted to Fashion-MNIST, 24 initial subnets, 3 iterations of 4 candidates and 100 adaptation\n"+
-		"steps of 64 images each, re-measuring only the front. NAT's paper runs 100 initial subnets, 30\n"+
-		"iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole archive\n"+
+		"adapted to Fashion-MNIST after 100 warm-up steps, 24 initial subnets, 3 iterations of 4 candidates\n"+
+		"and 250 adaptation steps of 64 images each, re-measuring the contenders. NAT's paper runs 100\n"+
+		"initial subnets, 30 iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole\n"+
+		"archive\n"+
 		"(--initial 100 --iterations 30 --candidates 8 --adapt-steps N --reevaluate all --val-size 5000\n"+
 		"--calib-size 2000): hours to days on a CPU.\n\n"+
 		"Baselines (same supernet, target, validation split and seed):\n"+
@@ -46,8 +47,8 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	pred := fs.String("predictor", d.Predictor, "accuracy predictor: as (adaptive switching), rbf, rbf-ensemble, kriging, bagged-trees, mlp")
 	pop := fs.Int("population", d.Search.Population, "NSGA-III population")
 	gens := fs.Int("generations", d.Search.Generations, "NSGA-III generations per iteration")
-	adaptSteps := fs.Int("adapt-steps", 100, "supernet training steps per iteration (-1: no adaptation)")
-	warmup := fs.Int("warmup-steps", 50, "before measuring the initial archive, train the supernet on the target for this many steps of uniformly sampled subnets (0: none, NAT's rule)")
+	adaptSteps := fs.Int("adapt-steps", 250, "supernet training steps per iteration (-1: no adaptation)")
+	warmup := fs.Int("warmup-steps", 100, "before measuring the initial archive, train the supernet on the target for this many steps of uniformly sampled subnets (0: none, NAT's rule)")
 	batch := fs.Int("batch-size", 64, "adaptation batch size")
 	lr := fs.Float64("lr", d.LearningRate, "peak adaptation learning rate (cosine over all iterations)")
 	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
