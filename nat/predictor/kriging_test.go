@@ -157,20 +157,7 @@ func TestKrigingHeldOutEqualsRefit(t *testing.T) {
 		}
 		at := 0
 		for f, S := range folds {
-			test := map[int]bool{}
-			for _, i := range S {
-				test[i] = true
-			}
-			var tx, ex [][]float64
-			var ty []float64
-			for i := range y {
-				if !test[i] {
-					tx, ty = append(tx, X[i]), append(ty, y[i])
-				}
-			}
-			for _, i := range S {
-				ex = append(ex, X[i])
-			}
+			tx, ty, ex := splitFold(X, y, S)
 			fk, _ := NewKriging(opts)
 			if err := fk.Fit(tx, ty); err != nil {
 				t.Fatal(err)

@@ -100,6 +100,24 @@ func TestRBFHandDerived(t *testing.T) {
 	}
 }
 
+// splitFold returns the samples outside fold S (inputs and targets) and the inputs in S, in S's
+// order: what a model refitted without the fold trains and predicts on.
+func splitFold(X [][]float64, y []float64, S []int) (trainX [][]float64, trainY []float64, testX [][]float64) {
+	in := map[int]bool{}
+	for _, i := range S {
+		in[i] = true
+	}
+	for i := range y {
+		if !in[i] {
+			trainX, trainY = append(trainX, X[i]), append(trainY, y[i])
+		}
+	}
+	for _, i := range S {
+		testX = append(testX, X[i])
+	}
+	return trainX, trainY, testX
+}
+
 // The one-factorization cross-validation must equal refitting without each fold.
 func TestRBFHeldOutEqualsRefit(t *testing.T) {
 	X, y := randomData(60, 4, 5, smooth)
@@ -111,21 +129,7 @@ func TestRBFHeldOutEqualsRefit(t *testing.T) {
 	}
 	at := 0
 	for f, S := range folds {
-		test := map[int]bool{}
-		for _, i := range S {
-			test[i] = true
-		}
-		var tx, ex [][]float64
-		var ty []float64
-		for i := range y {
-			if test[i] {
-				continue
-			}
-			tx, ty = append(tx, X[i]), append(ty, y[i])
-		}
-		for _, i := range S {
-			ex = append(ex, X[i])
-		}
+		tx, ty, ex := splitFold(X, y, S)
 		fr := NewRBF(RBFOptions{})
 		if err := fr.Fit(tx, ty); err != nil {
 			t.Fatal(err)
@@ -226,20 +230,7 @@ func TestEnsembleHeldOutEqualsRefit(t *testing.T) {
 	}
 	at := 0
 	for _, S := range folds {
-		test := map[int]bool{}
-		for _, i := range S {
-			test[i] = true
-		}
-		var tx, ex [][]float64
-		var ty []float64
-		for i := range y {
-			if !test[i] {
-				tx, ty = append(tx, X[i]), append(ty, y[i])
-			}
-		}
-		for _, i := range S {
-			ex = append(ex, X[i])
-		}
+		tx, ty, ex := splitFold(X, y, S)
 		fe := ensembleFor(t, 40, 2, 11)
 		if err := fe.Fit(tx, ty); err != nil {
 			t.Fatal(err)

@@ -20,9 +20,12 @@ import (
 // goroutines running compiled executables at once speed up on the Go backend, and do they return
 // bit-identical outputs? It measures the median nat-mnist subnet and runs only when
 // NAT_CONCURRENT_EXPERIMENT=1 (it takes about a minute).
-func TestConcurrentExecExperiment(t *testing.T) {
-	if os.Getenv("NAT_CONCURRENT_EXPERIMENT") != "1" {
-		t.Skip("set NAT_CONCURRENT_EXPERIMENT=1 to run the concurrent-execution experiment")
+// experimentNet skips the test unless the environment variable env is 1, else returns the nat-mnist
+// space, its width, a fresh supernet (seed 1) and the median subnet.
+func experimentNet(t *testing.T, env, what string) (*space.Space, float64, *Supernet, space.Arch) {
+	t.Helper()
+	if os.Getenv(env) != "1" {
+		t.Skipf("set %s=1 to run %s", env, what)
 	}
 	sp, err := space.Preset(space.NATMNIST)
 	if err != nil {
@@ -33,8 +36,12 @@ func TestConcurrentExecExperiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sp, w, net, MedianArch(sp, w)
+}
+
+func TestConcurrentExecExperiment(t *testing.T) {
+	sp, w, net, a := experimentNet(t, "NAT_CONCURRENT_EXPERIMENT", "the concurrent-execution experiment")
 	defer net.Close()
-	a := MedianArch(sp, w)
 	a.Width = w
 	a, plan, err := net.checkArch(a)
 	if err != nil {
@@ -255,20 +262,8 @@ func TestTrainWorkersAccuracyExperiment(t *testing.T) {
 // nat-mnist subnet with 1 and with 2 workers, alternating in one process so that load from
 // other processes hits both alike. It runs only when NAT_WORKERS_SPEED=1.
 func TestWorkersSpeedExperiment(t *testing.T) {
-	if os.Getenv("NAT_WORKERS_SPEED") != "1" {
-		t.Skip("set NAT_WORKERS_SPEED=1 to run the workers speed experiment")
-	}
-	sp, err := space.Preset(space.NATMNIST)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := sp.WidthMults[0]
-	net, err := New(sp, w, Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp, _, net, a := experimentNet(t, "NAT_WORKERS_SPEED", "the workers speed experiment")
 	defer net.Close()
-	a := MedianArch(sp, w)
 	ds := randomDataset(1024, sp)
 	ctx := context.Background()
 	reps := 3
