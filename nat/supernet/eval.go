@@ -246,11 +246,58 @@ func accumulate(m *Metrics, logits []float32, label int) {
 
 // Logits runs arch in inference mode (running statistics, as last recalibrated) on count images
 // [count, r, r, Cin] (NHWC float32, already normalised) and returns [count, classes] logits.
+// A batch of at least 2*minInferPart images runs as up to DefaultEvalWorkers() concurrent parts
+// of one padded size (one executable), so a large batch uses every core as a multi-threaded
+// library would; each image's logits do not depend on the split (TestLogitsSplitMatchesWhole).
 func (n *Supernet) Logits(arch space.Arch, images []float32, count int) ([]float32, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.logits(arch, images, count, count)
+	return n.logitsInParts(arch, images, count, min(DefaultEvalWorkers(), count/minInferPart))
 }
+
+// logitsInParts is Logits with the batch split into parts concurrent executions.
+func (n *Supernet) logitsInParts(arch space.Arch, images []float32, count, parts int) ([]float32, error) {
+	if parts <= 1 {
+		return n.logits(arch, images, count, count)
+	}
+	arch, plan, err := n.checkArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	per := arch.Resolution * arch.Resolution * n.Space.InChannels
+	if len(images) < count*per {
+		return nil, fmt.Errorf("supernet: %d floats for %d images of %dx%dx%d", len(images), count, arch.Resolution, arch.Resolution, n.Space.InChannels)
+	}
+	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
+	if err != nil {
+		return nil, err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return nil, err
+	}
+	defer finalizeAll(params)
+	bounds := partBounds(count, parts)
+	size := bounds[1] // the first part is the largest
+	classes := n.Space.Classes
+	out := make([]float32, count*classes)
+	err = forEach(context.Background(), parts, parts, func(_, k int) error {
+		lo, hi := bounds[k], bounds[k+1]
+		l, err := n.runLogits(c, params, arch, images[lo*per:hi*per], hi-lo, size)
+		if err != nil {
+			return err
+		}
+		copy(out[lo*classes:hi*classes], l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// minInferPart is the smallest part Logits splits a batch into.
+const minInferPart = 32
 
 // logits pads images to batch rows (repeating the first) so one executable serves every batch.
 func (n *Supernet) logits(arch space.Arch, images []float32, count, batch int) ([]float32, error) {

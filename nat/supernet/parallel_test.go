@@ -3,12 +3,14 @@ package supernet
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/natgo/nat/nat/data"
 )
 
 func TestPartBoundsSplitsEvenlyWithTheRemainderFirst(t *testing.T) {
@@ -242,4 +244,46 @@ func TestTrainWithWorkersIsDeterministic(t *testing.T) {
 	if one := weights(1); slices.EqualFunc(two, one, slices.Equal[[]float32]) {
 		t.Error("2 workers trained the same weights as 1: the batch was not split (ghost batch norm changes them)")
 	}
+}
+
+// TestLogitsSplitMatchesWhole: Logits on a large batch runs it as concurrent parts; every image's
+// logits must be those of one execution on the whole batch.
+func TestLogitsSplitMatchesWhole(t *testing.T) {
+	sp := tinySpace(t)
+	net, err := New(sp, 1.0, Options{Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	a := sp.Largest()
+	a.Resolution = 12
+	const count = 75 // parts of 38 and 37 (the last padded), or 25 each
+	val := syntheticDigits(count, 12, 6, 2)
+	img, _ := val.Batch(seq(count), data.BatchOptions{Resolution: 12, Mean: net.Mean, Std: net.Std}, nil)
+	whole, err := net.logitsInParts(a, img, count, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, parts := range []int{2, 3} {
+		got, err := net.logitsInParts(a, img, count, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(whole) {
+			t.Fatalf("%d parts: %d logits, want %d", parts, len(got), len(whole))
+		}
+		for i := range got {
+			if d := math.Abs(float64(got[i] - whole[i])); d > 1e-5*(1+math.Abs(float64(whole[i]))) {
+				t.Fatalf("%d parts: logit %d (image %d) is %v, whole batch %v", parts, i, i/sp.Classes, got[i], whole[i])
+			}
+		}
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
