@@ -260,23 +260,15 @@ func (n *Supernet) logitsInParts(arch space.Arch, images []float32, count, parts
 	if parts <= 1 {
 		return n.logits(arch, images, count, count)
 	}
-	arch, plan, err := n.checkArch(arch)
-	if err != nil {
-		return nil, err
-	}
-	per := arch.Resolution * arch.Resolution * n.Space.InChannels
-	if len(images) < count*per {
-		return nil, fmt.Errorf("supernet: %d floats for %d images of %dx%dx%d", len(images), count, arch.Resolution, arch.Resolution, n.Space.InChannels)
-	}
-	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
-	if err != nil {
-		return nil, err
-	}
-	params, err := n.paramTensors(c.names)
+	arch, c, params, err := n.inference(arch)
 	if err != nil {
 		return nil, err
 	}
 	defer finalizeAll(params)
+	per := arch.Resolution * arch.Resolution * n.Space.InChannels
+	if len(images) < count*per {
+		return nil, fmt.Errorf("supernet: %d floats for %d images of %dx%dx%d", len(images), count, arch.Resolution, arch.Resolution, n.Space.InChannels)
+	}
 	bounds := partBounds(count, parts)
 	size := bounds[1] // the first part is the largest
 	classes := n.Space.Classes
@@ -301,20 +293,30 @@ const minInferPart = 32
 
 // logits pads images to batch rows (repeating the first) so one executable serves every batch.
 func (n *Supernet) logits(arch space.Arch, images []float32, count, batch int) ([]float32, error) {
-	arch, plan, err := n.checkArch(arch)
-	if err != nil {
-		return nil, err
-	}
-	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
-	if err != nil {
-		return nil, err
-	}
-	params, err := n.paramTensors(c.names)
+	arch, c, params, err := n.inference(arch)
 	if err != nil {
 		return nil, err
 	}
 	defer finalizeAll(params)
 	return n.runLogits(c, params, arch, images, count, batch)
+}
+
+// inference returns arch checked, its inference executable and its parameter tensors (which the
+// caller finalizes).
+func (n *Supernet) inference(arch space.Arch) (space.Arch, *compiled, []*tensors.Tensor, error) {
+	arch, plan, err := n.checkArch(arch)
+	if err != nil {
+		return arch, nil, nil, err
+	}
+	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
+	if err != nil {
+		return arch, nil, nil, err
+	}
+	params, err := n.paramTensors(c.names)
+	if err != nil {
+		return arch, nil, nil, err
+	}
+	return arch, c, params, nil
 }
 
 // runLogits runs the inference executable c of arch with parameter tensors params on count
