@@ -92,15 +92,21 @@ func BenchmarkEnsemblePredict10k(b *testing.B) {
 	reportCPU(b, cpu0)
 }
 
+// benchmarkCV cross-validates one model as adaptive switching does, with one 10-fold
+// assignment (Repeats: 1), and keeps its fit.
 func benchmarkCV(b *testing.B, name string) {
-	X, y, _ := natShaped(b, 300)
 	spec, err := predictor.SpecOf(name)
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchmarkCVSpec(b, spec)
+}
+
+func benchmarkCVSpec(b *testing.B, spec predictor.Spec) {
+	X, y, _ := natShaped(b, 300)
 	cpu0 := cpuTime()
 	for b.Loop() {
-		s, _ := predictor.NewSwitching(predictor.SwitchingOptions{Seed: 1, Candidates: []predictor.Spec{spec}})
+		s, _ := predictor.NewSwitching(predictor.SwitchingOptions{Seed: 1, Repeats: 1, Candidates: []predictor.Spec{spec}})
 		if err := s.Fit(X, y); err != nil {
 			b.Fatal(err)
 		}
@@ -112,6 +118,20 @@ func BenchmarkCV10Ensemble(b *testing.B) { benchmarkCV(b, "rbf-ensemble") }
 func BenchmarkCV10RBF(b *testing.B)      { benchmarkCV(b, "rbf") }
 func BenchmarkCV10Kriging(b *testing.B)  { benchmarkCV(b, "kriging") }
 func BenchmarkCV10Trees(b *testing.B)    { benchmarkCV(b, "bagged-trees") }
+
+// BenchmarkCV10KrigingRefit and BenchmarkCV10TreesRefit cross-validate by refitting per fold
+// (RefitPerFold, NAT's way), for comparison with the shortcuts above.
+func BenchmarkCV10KrigingRefit(b *testing.B) {
+	benchmarkCVSpec(b, predictor.Spec{Name: "kriging", New: func(uint64) (predictor.Predictor, error) {
+		return predictor.NewKriging(predictor.KrigingOptions{RefitPerFold: true})
+	}})
+}
+
+func BenchmarkCV10TreesRefit(b *testing.B) {
+	benchmarkCVSpec(b, predictor.Spec{Name: "bagged-trees", New: func(seed uint64) (predictor.Predictor, error) {
+		return predictor.NewBaggedTrees(predictor.TreesOptions{Seed: seed, RefitPerFold: true})
+	}})
+}
 
 // BenchmarkSwitching300x22Predict10kMembers100 is the same with a 100-member ensemble in the
 // pool, to show what the ensemble's size costs.

@@ -21,8 +21,8 @@ import (
 //
 // What is held fixed across folds, unlike refitting per fold (KrigingOptions.RefitPerFold): theta,
 // the features' normalisation and the trend's feature subset come from all the data. The fold
-// scores are therefore slightly optimistic for kriging; the saving is about 10x (one maximum-
-// likelihood search instead of one per fold), which is what makes repeated cross-validation
+// scores are therefore slightly optimistic for kriging; the saving is about 8x for one 10-fold
+// (one maximum-likelihood search instead of one per fold), which is what makes repeated cross-validation
 // affordable in adaptive switching. TestKrigingHeldOutEqualsRefit checks the identity against
 // fold models fitted with the same fixed theta.
 func (k *Kriging) fitCV(X [][]float64, y []float64, folds [][]int) ([]float64, error) {

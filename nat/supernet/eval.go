@@ -170,23 +170,15 @@ func (n *Supernet) evaluate(ctx context.Context, arch space.Arch, eval *data.Dat
 	if err := n.checkData(eval, "evaluation"); err != nil {
 		return Metrics{}, err
 	}
-	arch, plan, err := n.checkArch(arch)
-	if err != nil {
-		return Metrics{}, err
-	}
-	total := eval.N
-	if opt.MaxImages > 0 {
-		total = min(total, opt.MaxImages)
-	}
-	c, err := n.executable(kindInfer, arch, plan, trainConfig{})
-	if err != nil {
-		return Metrics{}, err
-	}
-	params, err := n.paramTensors(c.names)
+	arch, c, params, err := n.inference(arch)
 	if err != nil {
 		return Metrics{}, err
 	}
 	defer finalizeAll(params)
+	total := eval.N
+	if opt.MaxImages > 0 {
+		total = min(total, opt.MaxImages)
+	}
 	// Batches run concurrently, each into its own slot; the metrics are accumulated in image
 	// order afterwards, so they are the same for any number of workers.
 	batches := (total + opt.BatchSize - 1) / opt.BatchSize
@@ -248,7 +240,11 @@ func accumulate(m *Metrics, logits []float32, label int) {
 // [count, r, r, Cin] (NHWC float32, already normalised) and returns [count, classes] logits.
 // A batch of at least 2*minInferPart images runs as up to DefaultEvalWorkers() concurrent parts
 // of one padded size (one executable), so a large batch uses every core as a multi-threaded
-// library would; each image's logits do not depend on the split (TestLogitsSplitMatchesWhole).
+// library would. Each image's logits then agree with one execution of the whole batch to float32
+// rounding, not bit for bit (the backend's reductions depend on the batch size), so they may
+// differ in the last bits between machines with different numbers of cores
+// (TestLogitsSplitMatchesWhole). Evaluate's metrics do not depend on it: its batches are never
+// split.
 func (n *Supernet) Logits(arch space.Arch, images []float32, count int) ([]float32, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -247,7 +247,8 @@ func TestTrainWithWorkersIsDeterministic(t *testing.T) {
 }
 
 // TestLogitsSplitMatchesWhole: Logits on a large batch runs it as concurrent parts; every image's
-// logits must be those of one execution on the whole batch.
+// logits must be those of one execution on the whole batch, to float32 rounding (they differ in
+// the last bits: the backend's reductions depend on the batch size).
 func TestLogitsSplitMatchesWhole(t *testing.T) {
 	sp := tinySpace(t)
 	net, err := New(sp, 1.0, Options{Seed: 4})
