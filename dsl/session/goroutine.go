@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"reflect"
 	"sync"
+	"time"
 )
 
 // A panic in a goroutine that interpreted code started is not recovered by yaegi: it would end
@@ -81,16 +82,58 @@ func goBlock(g *ast.GoStmt, fset *token.FileSet) ast.Stmt {
 	}}
 }
 
-// goroutines tracks the panics of goroutines started by interpreted code.
+// goroutines tracks the goroutines started by interpreted code and their panics.
 type goroutines struct {
-	mu     sync.Mutex
-	panics []*Error // not yet reported
+	mu      sync.Mutex
+	panics  []*Error      // not yet reported
+	running int           // started and not yet finished
+	idle    chan struct{} // closed when running drops to zero; nil while nothing waits
 }
 
 func (g *goroutines) add(e *Error) {
 	g.mu.Lock()
 	g.panics = append(g.panics, e)
 	g.mu.Unlock()
+}
+
+func (g *goroutines) started() {
+	g.mu.Lock()
+	g.running++
+	g.mu.Unlock()
+}
+
+func (g *goroutines) finished() {
+	g.mu.Lock()
+	g.running--
+	if g.running == 0 && g.idle != nil {
+		close(g.idle)
+		g.idle = nil
+	}
+	g.mu.Unlock()
+}
+
+// settle waits up to grace for the running goroutines to finish. A goroutine that panics runs
+// its interpreted defers (which may be what the cell waits on, as in defer close(done)) before
+// the compiled wrapper recovers and records the panic, so a cell can end in between; a short
+// wait lets that panic count as the cell's error. Goroutines still running after grace (work
+// meant to outlive the cell) are left alone and report on stderr.
+func (g *goroutines) settle(grace time.Duration) {
+	g.mu.Lock()
+	if g.running == 0 {
+		g.mu.Unlock()
+		return
+	}
+	if g.idle == nil {
+		g.idle = make(chan struct{})
+	}
+	idle := g.idle
+	g.mu.Unlock()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
 }
 
 func (g *goroutines) take() []*Error {
@@ -130,7 +173,9 @@ func (s *Session) startGoroutine(at string, spread bool, f any, args ...any) {
 		}
 		in[i] = v
 	}
+	s.goPanics.started()
 	go func() {
+		defer s.goPanics.finished()
 		defer func() {
 			r := recover()
 			if r == nil {
@@ -152,3 +197,6 @@ func (s *Session) startGoroutine(at string, spread bool, f any, args ...any) {
 		}
 	}()
 }
+
+// goroutineGrace is how long the end of a cell waits for goroutines it started (see settle).
+const goroutineGrace = 100 * time.Millisecond

@@ -404,6 +404,7 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 	if err != nil {
 		return res, err
 	}
+	s.goPanics.settle(goroutineGrace)
 	if ps := s.goPanics.take(); len(ps) > 0 {
 		ps[0].More = ps[1:]
 		return res, ps[0]
