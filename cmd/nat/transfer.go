@@ -20,7 +20,7 @@ import (
 
 func runTransfer(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "transfer", "nat transfer --out DIR [--source-supernet PATH] [--target fashion-mnist] [--iterations N] [flags]\n\n"+
-		"The defaults are the quickstart, sized for 2 cores (about 10 minutes): the shipped MNIST supernet\n"+
+		"The defaults are the quickstart, sized for 2 cores (about 12 minutes): the shipped MNIST supernet\n"+
 		"adapted to Fashion-MNIST after 100 warm-up steps, 24 initial subnets, 3 iterations of 4 candidates\n"+
 		"and 250 adaptation steps of 64 images each, re-measuring the contenders. NAT's paper runs 100\n"+
 		"initial subnets, 30 iterations of 8 candidates, 5 epochs of adaptation and re-measures the whole\n"+
