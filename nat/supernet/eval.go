@@ -241,9 +241,9 @@ func accumulate(m *Metrics, logits []float32, label int) {
 // A batch of at least 2*minInferPart images runs as up to DefaultEvalWorkers() concurrent parts
 // of one padded size (one executable), so a large batch uses every core as a multi-threaded
 // library would. Each image's logits then agree with one execution of the whole batch to float32
-// rounding, not bit for bit (the backend's reductions depend on the batch size), so they may
-// differ in the last bits between machines with different numbers of cores
-// (TestLogitsSplitMatchesWhole). Evaluate's metrics do not depend on it: its batches are never
+// rounding accumulated through the network, not bit for bit (the backend's kernels sum in another
+// order at another batch size: at most 1.7e-5 of 1+|logit| in TestLogitsSplitMatchesWhole), so
+// they may differ slightly between machines with different numbers of cores. Evaluate's metrics do not depend on it: its batches are never
 // split.
 func (n *Supernet) Logits(arch space.Arch, images []float32, count int) ([]float32, error) {
 	n.mu.Lock()
