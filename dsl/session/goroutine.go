@@ -84,8 +84,13 @@ func goBlock(g *ast.GoStmt, fset *token.FileSet) ast.Stmt {
 
 // goroutines tracks the goroutines started by interpreted code and their panics.
 type goroutines struct {
-	mu      sync.Mutex
-	panics  []*Error      // not yet reported
+	mu     sync.Mutex
+	panics []*Error   // not yet reported
+	cell   *cellGroup // the goroutines started during the current (or last) cell
+}
+
+// cellGroup counts the running goroutines one cell started.
+type cellGroup struct {
 	running int           // started and not yet finished
 	idle    chan struct{} // closed when running drops to zero; nil while nothing waits
 }
@@ -96,37 +101,50 @@ func (g *goroutines) add(e *Error) {
 	g.mu.Unlock()
 }
 
-func (g *goroutines) started() {
+// begin starts a new cell's group: goroutines earlier cells left running are not waited for.
+func (g *goroutines) begin() {
 	g.mu.Lock()
-	g.running++
+	g.cell = &cellGroup{}
 	g.mu.Unlock()
 }
 
-func (g *goroutines) finished() {
+// started counts a goroutine in the current cell's group and returns the group.
+func (g *goroutines) started() *cellGroup {
 	g.mu.Lock()
-	g.running--
-	if g.running == 0 && g.idle != nil {
-		close(g.idle)
-		g.idle = nil
+	defer g.mu.Unlock()
+	if g.cell == nil {
+		g.cell = &cellGroup{}
+	}
+	g.cell.running++
+	return g.cell
+}
+
+func (g *goroutines) finished(c *cellGroup) {
+	g.mu.Lock()
+	c.running--
+	if c.running == 0 && c.idle != nil {
+		close(c.idle)
+		c.idle = nil
 	}
 	g.mu.Unlock()
 }
 
-// settle waits up to grace for the running goroutines to finish. A goroutine that panics runs
-// its interpreted defers (which may be what the cell waits on, as in defer close(done)) before
-// the compiled wrapper recovers and records the panic, so a cell can end in between; a short
-// wait lets that panic count as the cell's error. Goroutines still running after grace (work
-// meant to outlive the cell) are left alone and report on stderr.
+// settle waits up to grace for the goroutines the current cell started to finish. A goroutine
+// that panics runs its interpreted defers (which may be what the cell waits on, as in defer
+// close(done)) before the compiled wrapper recovers and records the panic, so a cell can end in
+// between; a short wait lets that panic count as the cell's error. Goroutines still running
+// after grace (work meant to outlive the cell) are left alone and report on stderr.
 func (g *goroutines) settle(grace time.Duration) {
 	g.mu.Lock()
-	if g.running == 0 {
+	c := g.cell
+	if c == nil || c.running == 0 {
 		g.mu.Unlock()
 		return
 	}
-	if g.idle == nil {
-		g.idle = make(chan struct{})
+	if c.idle == nil {
+		c.idle = make(chan struct{})
 	}
-	idle := g.idle
+	idle := c.idle
 	g.mu.Unlock()
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -173,9 +191,9 @@ func (s *Session) startGoroutine(at string, spread bool, f any, args ...any) {
 		}
 		in[i] = v
 	}
-	s.goPanics.started()
+	group := s.goPanics.started()
 	go func() {
-		defer s.goPanics.finished()
+		defer s.goPanics.finished(group)
 		defer func() {
 			r := recover()
 			if r == nil {

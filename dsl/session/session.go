@@ -400,6 +400,7 @@ func (s *Session) Eval(ctx context.Context, src string, opts ...EvalOption) (*Re
 	}()
 
 	s.goPanics.take() // panics reported before this cell belong to earlier cells
+	s.goPanics.begin()
 	err := s.eval(ctx, cfg.name, src, res)
 	if err != nil {
 		return res, err
