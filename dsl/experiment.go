@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/natgo/nat/dsl/display"
@@ -100,7 +101,17 @@ type SearchSettings struct {
 	// (uniformly sampled subnets; default 0, NAT's rule). See nat/transfer's
 	// Experiment.WarmupSteps for when it helps.
 	WarmupSteps int
-	Seed        uint64
+	// LearningRate is the adaptation's peak learning rate, cosine over all steps (default 0.01,
+	// NAT's; nat transfer's quickstart uses 0.03).
+	LearningRate float64
+	// BestFraction is the part of the archive, best first, whose gene distribution the adaptation
+	// samples (default 0.5; the quickstart uses 0.25).
+	BestFraction float64
+	// Reevaluate says which subnets are measured again after each adaptation: "all" (default,
+	// NAT's), "contenders", "front" (the quickstart's) or "none"; nat/transfer's
+	// Experiment.Reevaluate documents each.
+	Reevaluate string
+	Seed       uint64
 }
 
 // Defaults returns the settings with zero fields set to the engine's defaults (nat/transfer's
@@ -142,6 +153,8 @@ type Experiment struct {
 
 var knownModels = []string{"as", "rbf", "rbf-ensemble", "kriging", "trees", "mlp"}
 
+var knownReevaluate = []string{transfer.ReevaluateAll, transfer.ReevaluateContenders, transfer.ReevaluateFront, transfer.ReevaluateNone}
+
 // Validate checks the experiment and names the first problem.
 func (e Experiment) Validate() error {
 	var errs []string
@@ -163,6 +176,15 @@ func (e Experiment) Validate() error {
 	s := e.Search
 	if s.Population < 0 || s.Generations < 0 || s.Iterations < 0 || s.Candidates < 0 || s.Initial < 0 {
 		errs = append(errs, "search settings must not be negative")
+	}
+	if s.LearningRate < 0 {
+		errs = append(errs, fmt.Sprintf("LearningRate %v must not be negative", s.LearningRate))
+	}
+	if s.BestFraction < 0 || s.BestFraction > 1 {
+		errs = append(errs, fmt.Sprintf("BestFraction %v must be in (0, 1] (0: the default)", s.BestFraction))
+	}
+	if r := s.Reevaluate; r != "" && !slices.Contains(knownReevaluate, r) {
+		errs = append(errs, fmt.Sprintf("unknown Reevaluate %q (known: %s)", r, strings.Join(knownReevaluate, ", ")))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("experiment %s: %s", e.Name, strings.Join(errs, "; "))

@@ -224,6 +224,9 @@ func (e Experiment) engineFields() transfer.Experiment {
 		Iterations:      s.Iterations,
 		AdaptSteps:      s.AdaptSteps,
 		WarmupSteps:     s.WarmupSteps,
+		LearningRate:    s.LearningRate,
+		BestFraction:    s.BestFraction,
+		Reevaluate:      s.Reevaluate,
 		Seed:            s.Seed,
 		OutDir:          e.Dir,
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/natgo/nat/dsl/display"
+	"github.com/natgo/nat/nat/transfer"
 	"github.com/natgo/nat/nat/transfer/transfertest"
 )
 
@@ -93,5 +94,29 @@ func TestTransferWithRunsTheLoop(t *testing.T) {
 	exp.Dir = t.TempDir()
 	if _, err := (Env{Context: ctx}).TransferWith(exp, net); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled run: %v", err)
+	}
+}
+
+// TestSearchSettingsReachTheEngine checks that the adaptation settings a script sets are the
+// loop's, and that unset ones take the engine's defaults.
+func TestSearchSettingsReachTheEngine(t *testing.T) {
+	base := Experiment{Name: "s", Space: MobileNetV3(), Objectives: Objectives(Maximize(Top1()), Minimize(MAdds()))}
+	set := base
+	set.Search = SearchSettings{LearningRate: 0.03, BestFraction: 0.25, Reevaluate: "front"}
+	te := set.engineFields()
+	if te.LearningRate != 0.03 || te.BestFraction != 0.25 || te.Reevaluate != "front" {
+		t.Errorf("engine got LearningRate %v, BestFraction %v, Reevaluate %q; want 0.03, 0.25, front", te.LearningRate, te.BestFraction, te.Reevaluate)
+	}
+	d := transfer.Experiment{}.WithDefaults()
+	te = base.engineFields()
+	if te.LearningRate != d.LearningRate || te.BestFraction != d.BestFraction || te.Reevaluate != d.Reevaluate {
+		t.Errorf("unset settings: got %v, %v, %q; want the engine's %v, %v, %q", te.LearningRate, te.BestFraction, te.Reevaluate, d.LearningRate, d.BestFraction, d.Reevaluate)
+	}
+	for _, s := range []SearchSettings{{LearningRate: -1}, {BestFraction: 1.5}, {Reevaluate: "some"}} {
+		bad := base
+		bad.Search = s
+		if err := bad.Validate(); err == nil {
+			t.Errorf("Validate accepted %+v", s)
+		}
 	}
 }
