@@ -286,6 +286,9 @@ func randomSearch(ctx context.Context, e *env, exp transfer.Experiment, net tran
 	var norm *archive.IterationStats
 	var nat *archive.Iteration
 	if compareTo != "" {
+		if err := transfer.CheckWarmsUpAs(compareTo, exp); err != nil {
+			return nil, fmt.Errorf("%w\n(the random search measures its subnets on the supernet %s's initial archive was measured on, so it needs that run's --warmup-steps, --iterations, --adapt-steps, --batch-size and --lr: its manifest.json records them)", err, compareTo)
+		}
 		first, err := archive.ReadIteration(filepath.Join(compareTo, archive.FileName(0)))
 		if err != nil {
 			return nil, fmt.Errorf("transfer: --compare-to: %w", err)

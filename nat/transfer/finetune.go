@@ -724,6 +724,25 @@ func RunWallTime(dir string) (time.Duration, error) {
 // supernet, target, validation and calibration sizes and seed (which pick the split and the
 // calibration images). It names the first field that differs.
 func CheckComparable(dir string, exp Experiment) error {
+	return checkSame(dir, exp, comparableFields, "measured top-1 differently")
+}
+
+// CheckWarmsUpAs checks what RandomSearch needs to measure its subnets on the supernet that the
+// NAT run in dir measured its initial archive on: top-1 measured the same way (CheckComparable)
+// and the same warm-up, batch size, peak learning rate and learning-rate schedule, which spans
+// the warm-up and every iteration's adaptation steps. It names the first field that differs.
+func CheckWarmsUpAs(dir string, exp Experiment) error {
+	return checkSame(dir, exp, append(comparableFields[:len(comparableFields):len(comparableFields)], warmupFields...), "warmed its supernet up differently")
+}
+
+var (
+	comparableFields = []string{"space", "source_supernet", "target", "validation_size", "calibration_size", "seed"}
+	warmupFields     = []string{"warmup_steps", "iterations", "adapt_steps", "adapt_batch_size", "learning_rate"}
+)
+
+// checkSame compares the experiment recorded in dir's manifest with exp (defaults applied) on the
+// given JSON fields.
+func checkSame(dir string, exp Experiment, fields []string, what string) error {
 	m, err := archive.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -740,12 +759,12 @@ func CheckComparable(dir string, exp Experiment) error {
 	if err := json.Unmarshal(now, &cur); err != nil {
 		return err
 	}
-	for _, k := range []string{"space", "source_supernet", "target", "validation_size", "calibration_size", "seed"} {
+	for _, k := range fields {
 		var x, y any
 		_ = json.Unmarshal(rec[k], &x)
 		_ = json.Unmarshal(cur[k], &y)
 		if !reflect.DeepEqual(x, y) {
-			return fmt.Errorf("transfer: %s measured top-1 differently: %s is %s there, %s here", dir, k, short(rec[k]), short(cur[k]))
+			return fmt.Errorf("transfer: %s %s: %s is %s there, %s here", dir, what, k, short(rec[k]), short(cur[k]))
 		}
 	}
 	return nil

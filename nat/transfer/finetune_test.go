@@ -294,7 +294,7 @@ func TestCompareFinetuneTakesTheBestCheaperFrontSubnet(t *testing.T) {
 }
 
 // TestFinetuneDefaultBudgetIsTheRunWallTime checks the default budget: the recorded seconds of every
-// complete iteration of a NAT run, and CheckComparable on the same run.
+// complete iteration of a NAT run, and CheckComparable and CheckWarmsUpAs on the same run.
 func TestFinetuneDefaultBudgetIsTheRunWallTime(t *testing.T) {
 	dir := t.TempDir()
 	exp := smallExperiment(t, dir)
@@ -321,5 +321,30 @@ func TestFinetuneDefaultBudgetIsTheRunWallTime(t *testing.T) {
 	other.ValidationSize = 1234
 	if err := transfer.CheckComparable(dir, other); err == nil || !strings.Contains(err.Error(), "validation_size") {
 		t.Errorf("different validation split: %v", err)
+	}
+
+	// A random search warms up as the run did only with its schedule; a different sampling
+	// policy does not matter to it.
+	if err := transfer.CheckWarmsUpAs(dir, exp); err != nil {
+		t.Error(err)
+	}
+	same := exp
+	same.BestFraction, same.Reevaluate = 0.3, transfer.ReevaluateNone
+	if err := transfer.CheckWarmsUpAs(dir, same); err != nil {
+		t.Errorf("adaptation policy only: %v", err)
+	}
+	for field, change := range map[string]func(*transfer.Experiment){
+		"iterations":       func(e *transfer.Experiment) { e.Iterations++ },
+		"adapt_steps":      func(e *transfer.Experiment) { e.AdaptSteps++ },
+		"warmup_steps":     func(e *transfer.Experiment) { e.WarmupSteps += 3 },
+		"learning_rate":    func(e *transfer.Experiment) { e.LearningRate = 0.0123 },
+		"adapt_batch_size": func(e *transfer.Experiment) { e.AdaptBatchSize++ },
+		"validation_size":  func(e *transfer.Experiment) { e.ValidationSize = 1234 },
+	} {
+		other := exp
+		change(&other)
+		if err := transfer.CheckWarmsUpAs(dir, other); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("different %s: %v", field, err)
+		}
 	}
 }
