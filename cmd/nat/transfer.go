@@ -73,7 +73,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	maxTrain := fs.Int("max-train", 0, "use only the first N training images (0 = all)")
 	dataDir := fs.String("data-dir", "", "directory searched first for the dataset")
 	randomN := fs.Int("random-search", 0, "instead of NAT, the baseline: measure N uniform random subnets with the supernet NAT's initial archive is measured on (the source, warmed up as --warmup-steps says), never adapted further")
-	compareTo := fs.String("compare-to", "", "a NAT run directory to compare with: with --random-search, whose hypervolume normalisation to use; with --finetune, whose wall time is the default --budget and whose front to compare with")
+	compareTo := fs.String("compare-to", "", "a NAT run directory to compare with: with --random-search, whose hypervolume normalisation to use (its warm-up flags must be given as that run had them); with --finetune, whose wall time is the default --budget and whose front to compare with")
 	finetune := fs.String("finetune", "", "instead of NAT, the baseline: fine-tune one fixed subnet (largest, median or a genome) for --budget")
 	budget := fs.Duration("budget", 0, "with --finetune: training wall time, e.g. 14m (default: the wall time of the --compare-to run; a resumed run keeps its own)")
 	finetuneSteps := fs.Int("finetune-steps", 0, "with --finetune: train exactly this many steps instead of timing a --budget")

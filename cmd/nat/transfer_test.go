@@ -60,10 +60,16 @@ func TestTransferCommand(t *testing.T) {
 		t.Errorf("after resuming: iterations %v, manifest resumes %+v", its, m)
 	}
 	// The random-search baseline with as many measured subnets, on the NAT run's normalisation.
+	// It must warm up on the NAT run's schedule: without the run's --iterations, --adapt-steps and
+	// --batch-size it is refused, naming what differs.
 	rdir := filepath.Join(t.TempDir(), "random")
-	text, err = runVerb(t, "transfer", "--source-supernet", src, "--target", "mnist", "--out", rdir, "--random-search", "16",
+	rargs := []string{"transfer", "--source-supernet", src, "--target", "mnist", "--out", rdir, "--random-search", "16",
 		"--compare-to", out, "--val-size", "100", "--calib-size", "100", "--max-train", "600", "--predictor", "rbf",
-		"--objectives", "top1,madds,params", "--quiet")
+		"--objectives", "top1,madds,params", "--quiet"}
+	if text, err = runVerb(t, rargs...); err == nil || !strings.Contains(err.Error(), "iterations is 2 there") {
+		t.Errorf("random search on another schedule: %v\n%s", err, text)
+	}
+	text, err = runVerb(t, append(rargs, "--iterations", "2", "--adapt-steps", "2", "--batch-size", "16")...)
 	if err != nil {
 		t.Fatal(err, text)
 	}
