@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/natgo/nat/dsl/display"
@@ -109,7 +108,8 @@ type SearchSettings struct {
 	BestFraction float64
 	// Reevaluate says which subnets are measured again after each adaptation: "all" (default,
 	// NAT's), "contenders", "front" (the quickstart's) or "none"; nat/transfer's
-	// Experiment.Reevaluate documents each.
+	// Experiment.Reevaluate documents each. The loop's validation (nat/transfer's
+	// Experiment.Validate) checks these three.
 	Reevaluate string
 	Seed       uint64
 }
@@ -153,8 +153,6 @@ type Experiment struct {
 
 var knownModels = []string{"as", "rbf", "rbf-ensemble", "kriging", "trees", "mlp"}
 
-var knownReevaluate = []string{transfer.ReevaluateAll, transfer.ReevaluateContenders, transfer.ReevaluateFront, transfer.ReevaluateNone}
-
 // Validate checks the experiment and names the first problem.
 func (e Experiment) Validate() error {
 	var errs []string
@@ -176,15 +174,6 @@ func (e Experiment) Validate() error {
 	s := e.Search
 	if s.Population < 0 || s.Generations < 0 || s.Iterations < 0 || s.Candidates < 0 || s.Initial < 0 {
 		errs = append(errs, "search settings must not be negative")
-	}
-	if s.LearningRate < 0 {
-		errs = append(errs, fmt.Sprintf("LearningRate %v must not be negative", s.LearningRate))
-	}
-	if s.BestFraction < 0 || s.BestFraction > 1 {
-		errs = append(errs, fmt.Sprintf("BestFraction %v must be in (0, 1] (0: the default)", s.BestFraction))
-	}
-	if r := s.Reevaluate; r != "" && !slices.Contains(knownReevaluate, r) {
-		errs = append(errs, fmt.Sprintf("unknown Reevaluate %q (known: %s)", r, strings.Join(knownReevaluate, ", ")))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("experiment %s: %s", e.Name, strings.Join(errs, "; "))

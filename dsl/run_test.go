@@ -112,11 +112,16 @@ func TestSearchSettingsReachTheEngine(t *testing.T) {
 	if te.LearningRate != d.LearningRate || te.BestFraction != d.BestFraction || te.Reevaluate != d.Reevaluate {
 		t.Errorf("unset settings: got %v, %v, %q; want the engine's %v, %v, %q", te.LearningRate, te.BestFraction, te.Reevaluate, d.LearningRate, d.BestFraction, d.Reevaluate)
 	}
+	// The loop's validation rejects bad values before anything runs.
 	for _, s := range []SearchSettings{{LearningRate: -1}, {BestFraction: 1.5}, {Reevaluate: "some"}} {
 		bad := base
-		bad.Search = s
-		if err := bad.Validate(); err == nil {
-			t.Errorf("Validate accepted %+v", s)
+		bad.Search, bad.Dir = s, t.TempDir()
+		if _, err := bad.engine(); err == nil {
+			t.Errorf("engine accepted %+v", s)
 		}
+	}
+	base.Dir = t.TempDir()
+	if _, err := base.engine(); err != nil {
+		t.Errorf("defaults: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -732,12 +733,12 @@ func CheckComparable(dir string, exp Experiment) error {
 // and the same warm-up, batch size, peak learning rate and learning-rate schedule, which spans
 // the warm-up and every iteration's adaptation steps. It names the first field that differs.
 func CheckWarmsUpAs(dir string, exp Experiment) error {
-	return checkSame(dir, exp, append(comparableFields[:len(comparableFields):len(comparableFields)], warmupFields...), "warmed its supernet up differently")
+	return checkSame(dir, exp, warmupFields, "warmed its supernet up differently")
 }
 
 var (
 	comparableFields = []string{"space", "source_supernet", "target", "validation_size", "calibration_size", "seed"}
-	warmupFields     = []string{"warmup_steps", "iterations", "adapt_steps", "adapt_batch_size", "learning_rate"}
+	warmupFields     = append(slices.Clip(comparableFields), "warmup_steps", "iterations", "adapt_steps", "adapt_batch_size", "learning_rate")
 )
 
 // checkSame compares the experiment recorded in dir's manifest with exp (defaults applied) on the
