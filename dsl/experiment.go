@@ -106,10 +106,14 @@ type SearchSettings struct {
 	// BestFraction is the part of the archive, best first, whose gene distribution the adaptation
 	// samples (default 0.5; the quickstart uses 0.25).
 	BestFraction float64
+	// SamplingTolerance ranks the archive for that distribution ignoring top-1 differences under
+	// this many standard errors when the cheaper subnet is the lower (default 0: exact ranks,
+	// NAT's rule). nat/transfer's Experiment.SamplingTolerance says why.
+	SamplingTolerance float64
 	// Reevaluate says which subnets are measured again after each adaptation: "all" (default,
 	// NAT's), "contenders", "front" (the quickstart's) or "none"; nat/transfer's
 	// Experiment.Reevaluate documents each. The loop's validation (nat/transfer's
-	// Experiment.Validate) checks these three.
+	// Experiment.Validate) checks these four.
 	Reevaluate string
 	Seed       uint64
 }

@@ -102,18 +102,19 @@ func TestTransferWithRunsTheLoop(t *testing.T) {
 func TestSearchSettingsReachTheEngine(t *testing.T) {
 	base := Experiment{Name: "s", Space: MobileNetV3(), Objectives: Objectives(Maximize(Top1()), Minimize(MAdds()))}
 	set := base
-	set.Search = SearchSettings{LearningRate: 0.03, BestFraction: 0.25, Reevaluate: "front"}
+	set.Search = SearchSettings{LearningRate: 0.03, BestFraction: 0.25, SamplingTolerance: 1, Reevaluate: "front"}
 	te := set.engineFields()
-	if te.LearningRate != 0.03 || te.BestFraction != 0.25 || te.Reevaluate != "front" {
-		t.Errorf("engine got LearningRate %v, BestFraction %v, Reevaluate %q; want 0.03, 0.25, front", te.LearningRate, te.BestFraction, te.Reevaluate)
+	if te.LearningRate != 0.03 || te.BestFraction != 0.25 || te.SamplingTolerance != 1 || te.Reevaluate != "front" {
+		t.Errorf("engine got LearningRate %v, BestFraction %v, SamplingTolerance %v, Reevaluate %q; want 0.03, 0.25, 1, front",
+			te.LearningRate, te.BestFraction, te.SamplingTolerance, te.Reevaluate)
 	}
 	d := transfer.Experiment{}.WithDefaults()
 	te = base.engineFields()
-	if te.LearningRate != d.LearningRate || te.BestFraction != d.BestFraction || te.Reevaluate != d.Reevaluate {
+	if te.LearningRate != d.LearningRate || te.BestFraction != d.BestFraction || te.SamplingTolerance != d.SamplingTolerance || te.Reevaluate != d.Reevaluate {
 		t.Errorf("unset settings: got %v, %v, %q; want the engine's %v, %v, %q", te.LearningRate, te.BestFraction, te.Reevaluate, d.LearningRate, d.BestFraction, d.Reevaluate)
 	}
 	// The loop's validation rejects bad values before anything runs.
-	for _, s := range []SearchSettings{{LearningRate: -1}, {BestFraction: 1.5}, {Reevaluate: "some"}} {
+	for _, s := range []SearchSettings{{LearningRate: -1}, {BestFraction: 1.5}, {SamplingTolerance: -1}, {Reevaluate: "some"}} {
 		bad := base
 		bad.Search, bad.Dir = s, t.TempDir()
 		if _, err := bad.engine(); err == nil {

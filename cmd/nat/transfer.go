@@ -70,6 +70,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 	lr := fs.Float64("lr", quickstartLR, "peak adaptation learning rate (cosine over all iterations; NAT's paper: 0.01)")
 	sampling := fs.String("sampling", d.Sampling, "adaptation sampling: archive (NAT) or uniform")
 	best := fs.Float64("best-fraction", quickstartBestFraction, "fraction of the archive whose gene distribution adaptation samples (NAT: about half)")
+	tolerance := fs.Float64("sampling-tolerance", 0, "rank the archive for adaptation sampling ignoring top-1 differences under this many standard errors when the cheaper subnet is the lower (0: exact ranks, NAT's rule)")
 	reeval := fs.String("reevaluate", transfer.ReevaluateFront, "after adaptation re-measure: all (NAT), contenders (the front, the candidates and every member that could reach the front given the largest gain measured), front, or none")
 	valSize := fs.Int("val-size", 500, "validation images held out of the target's training set")
 	calibSize := fs.Int("calib-size", 200, "training images for batch-norm recalibration")
@@ -120,7 +121,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		Iterations: *iterations, InitialSize: *initial, Candidates: *candidates, Predictor: *pred,
 		Search:     transfer.SearchSettings{Population: *pop, Generations: *gens},
 		AdaptSteps: *adaptSteps, WarmupSteps: *warmup, AdaptBatchSize: *batch, LearningRate: *lr, Sampling: *sampling,
-		BestFraction: *best, Reevaluate: *reeval, ValidationSize: *valSize, CalibrationSize: *calibSize,
+		BestFraction: *best, SamplingTolerance: *tolerance, Reevaluate: *reeval, ValidationSize: *valSize, CalibrationSize: *calibSize,
 	}
 	if exp.Objectives, err = parseObjectives(sp, *objectives); err != nil {
 		return err

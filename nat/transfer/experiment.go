@@ -150,6 +150,16 @@ type Experiment struct {
 	// "Best" orders the archive by non-dominated rank on the measured objectives, then top-1.
 	Sampling     string  `json:"sampling"`
 	BestFraction float64 `json:"best_fraction"`
+	// SamplingTolerance makes that order noise-aware (default 0: exact non-dominated ranks,
+	// NAT's rule). With t > 0, a subnet no worse than another in every exactly computed
+	// objective (MAdds, parameters, ...) and better in one also outranks it when its measured
+	// top-1 is lower by less than t standard errors of the difference (binomial errors on
+	// ValidationSize images). A top-1 measured on a few hundred images has a standard error of
+	// 1.5-2 points; without a tolerance, a larger subnet that measures a point higher than a
+	// cheaper one by chance joins the best fraction, and adaptation steps go to it at several
+	// times the cost of the cheaper one's. Only the sampler uses this order; the archive's front,
+	// the hypervolume and the search use exact ranks.
+	SamplingTolerance float64 `json:"sampling_tolerance,omitempty"`
 	// Reevaluate is ReevaluateAll (default), ReevaluateContenders, ReevaluateFront or
 	// ReevaluateNone.
 	Reevaluate string `json:"reevaluate"`
@@ -313,6 +323,9 @@ func (e *Experiment) Validate() error {
 	}
 	if !(e.BestFraction > 0 && e.BestFraction <= 1) {
 		return bad("BestFraction %v must be in (0, 1]", e.BestFraction)
+	}
+	if !(e.SamplingTolerance >= 0) || math.IsInf(e.SamplingTolerance, 1) {
+		return bad("SamplingTolerance %v must be a finite number >= 0 (standard errors)", e.SamplingTolerance)
 	}
 	switch e.Reevaluate {
 	case ReevaluateAll, ReevaluateContenders, ReevaluateFront, ReevaluateNone:

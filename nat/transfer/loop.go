@@ -1032,12 +1032,24 @@ func (r *runner) selectCandidates(t int, pop [][]int, sur Surrogate) ([]predicte
 }
 
 // sampler is the adaptation's subnet sampler: the per-gene distribution of the archive's best
-// fraction (ordered by non-dominated rank on measured objectives, then top-1), or uniform.
+// fraction (ordered by non-dominated rank on measured objectives, within
+// Experiment.SamplingTolerance of top-1 when that is set, then top-1), or uniform.
 func (r *runner) sampler() (Sampler, error) {
 	if r.exp.Sampling == SampleUniform {
 		return uniformSampler{r.sp}, nil
 	}
 	_, rk := r.ranks()
+	if r.exp.SamplingTolerance > 0 {
+		F := make([][]float64, len(r.entries))
+		se := make([]float64, len(r.entries))
+		for i, e := range r.entries {
+			F[i] = r.minimised(r.values(e))
+			se[i] = top1StandardError(e.top1, r.exp.ValidationSize)
+		}
+		rk = toleranceRanks(F, r.t1, func(i, j int) float64 {
+			return r.exp.SamplingTolerance * math.Hypot(se[i], se[j])
+		})
+	}
 	order := make([]int, len(r.entries))
 	for i := range order {
 		order[i] = i

@@ -120,6 +120,8 @@ func TestExperimentValidationNamesTheField(t *testing.T) {
 		{"sampling", func(e *transfer.Experiment) { e.Sampling = "best" }, "Sampling"},
 		{"reevaluate", func(e *transfer.Experiment) { e.Reevaluate = "some" }, "Reevaluate"},
 		{"fraction", func(e *transfer.Experiment) { e.BestFraction = 1.5 }, "BestFraction"},
+		{"tolerance", func(e *transfer.Experiment) { e.SamplingTolerance = -0.5 }, "SamplingTolerance"},
+		{"tolerance NaN", func(e *transfer.Experiment) { e.SamplingTolerance = math.NaN() }, "SamplingTolerance"},
 		{"initial", func(e *transfer.Experiment) { e.InitialSize = 2 }, "InitialSize"},
 		{"initial below the predictor's minimum", func(e *transfer.Experiment) { e.InitialSize = 22 }, "at least 23"},
 		{"population", func(e *transfer.Experiment) { e.Search.Population = 2 }, "population"},
