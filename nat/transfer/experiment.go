@@ -154,8 +154,8 @@ type Experiment struct {
 	// NAT's rule). With t > 0, a subnet no worse than another in every exactly computed
 	// objective (MAdds, parameters, ...) and better in one also outranks it when its measured
 	// top-1 is lower by less than t standard errors of the difference (binomial errors on
-	// ValidationSize images). A top-1 measured on a few hundred images has a standard error of
-	// 1.5-2 points; without a tolerance, a larger subnet that measures a point higher than a
+	// ValidationSize images). A top-1 measured on 500 images has a standard error of 1.3-2
+	// points; without a tolerance, a larger subnet that measures a point higher than a
 	// cheaper one by chance joins the best fraction, and adaptation steps go to it at several
 	// times the cost of the cheaper one's. Only the sampler uses this order; the archive's front,
 	// the hypervolume and the search use exact ranks.

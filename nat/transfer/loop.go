@@ -573,11 +573,16 @@ func hypervolumeOf(pts [][]float64, ref []float64) (float64, error) {
 
 // ranks sorts the archive by measured objectives into non-dominated fronts.
 func (r *runner) ranks() (fronts [][]int, rank []int) {
+	return sorting.NonDominatedSort(r.minimisedArchive(), 0)
+}
+
+// minimisedArchive is every archive member's measured objectives in minimised form.
+func (r *runner) minimisedArchive() [][]float64 {
 	F := make([][]float64, len(r.entries))
 	for i, e := range r.entries {
 		F[i] = r.minimised(r.values(e))
 	}
-	return sorting.NonDominatedSort(F, 0)
+	return F
 }
 
 // finish computes the iteration's statistics and writes checkpoint, archive file and plot.
@@ -1038,17 +1043,17 @@ func (r *runner) sampler() (Sampler, error) {
 	if r.exp.Sampling == SampleUniform {
 		return uniformSampler{r.sp}, nil
 	}
-	_, rk := r.ranks()
+	var rk []int
 	if r.exp.SamplingTolerance > 0 {
-		F := make([][]float64, len(r.entries))
 		se := make([]float64, len(r.entries))
 		for i, e := range r.entries {
-			F[i] = r.minimised(r.values(e))
 			se[i] = top1StandardError(e.top1, r.exp.ValidationSize)
 		}
-		rk = toleranceRanks(F, r.t1, func(i, j int) float64 {
+		rk = toleranceRanks(r.minimisedArchive(), r.t1, func(i, j int) float64 {
 			return r.exp.SamplingTolerance * math.Hypot(se[i], se[j])
 		})
+	} else {
+		_, rk = r.ranks()
 	}
 	order := make([]int, len(r.entries))
 	for i := range order {
